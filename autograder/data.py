@@ -1,0 +1,208 @@
+"""The course's data sets, splits and preprocessing: the single source of truth.
+
+Chapters, exercises and the grader all load data through this module, so a
+learner's split and scaling are exactly the grader's. Every CSV file is checked
+against its recorded SHA-256 before it is read: an altered file would silently
+change every number in the book and every grade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+SPLIT_SEED = 2024
+"""Seed of every train/validation split; fixed so grades never depend on luck."""
+
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+
+
+class DataFileError(RuntimeError):
+    """A course data file is missing or differs from the one the course was built on."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a data set lives and how its target is read."""
+
+    file: str
+    sha256: str
+    target: str
+    task: str  # "binary" or "regression"
+    val_fraction: float
+    positive_label: str | None = None
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "sonar": DatasetSpec(
+        file="sonar.csv",
+        sha256="8c9310340b96bbe8164101ec44c00a8243704ed9c5cd5dae877f06f48c403397",
+        target="label",
+        task="binary",
+        val_fraction=0.3,
+        positive_label="M",
+    ),
+    "wine_red": DatasetSpec(
+        file="wine_red.csv",
+        sha256="66b4329c9010d71bcf7a051c0fffcf89b5bbe92271071a0dc00eb86b38a4aa25",
+        target="quality",
+        task="regression",
+        val_fraction=0.25,
+    ),
+    "concrete": DatasetSpec(
+        file="concrete.csv",
+        sha256="b3baf7f7b0d0c6e661898b5b98da362a7ab0711c060da6abb6770b42a1ee551b",
+        target="strength_mpa",
+        task="regression",
+        val_fraction=0.25,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train and validation arrays, ready for ``model.fit``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    feature_names: tuple[str, ...]
+
+    @property
+    def n_features(self) -> int:
+        return self.x_train.shape[1]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def data_path(name: str) -> Path:
+    """Path of a data set's CSV file, after checking it is the expected file."""
+    spec = _spec(name)
+    path = DATA_DIR / spec.file
+    if not path.is_file():
+        raise DataFileError(
+            f"data file {path} is missing (expected sha256 {spec.sha256}); "
+            "restore it with `git checkout -- data/`."
+        )
+    actual = _sha256(path)
+    if actual != spec.sha256:
+        raise DataFileError(
+            f"data file {path} has sha256 {actual}, but the course expects {spec.sha256}; "
+            "it was altered: restore it with `git checkout -- data/`."
+        )
+    return path
+
+
+def _spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        known = ", ".join(sorted(DATASETS))
+        raise KeyError(f"unknown data set {name!r}; the course has: {known}") from None
+
+
+@lru_cache(maxsize=None)
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(data_path(name))
+
+
+def load_frame(name: str) -> pd.DataFrame:
+    """The raw table, as on disk (a copy, so callers may modify it)."""
+    return _read(name).copy()
+
+
+def load_xy(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Inputs and target; a binary target is encoded as 0/1 (1 = positive class)."""
+    spec = _spec(name)
+    frame = load_frame(name)
+    y = frame.pop(spec.target)
+    if spec.task == "binary":
+        y = (y == spec.positive_label).astype("int64")
+    return frame, y
+
+
+def _standardize(x_train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """Fit on the training rows only, so no validation statistics leak in."""
+    scaler = StandardScaler().fit(x_train)
+    return [scaler.transform(a) for a in (x_train, *others)]
+
+
+def _as_split(x_tr, y_tr, x_va, y_va, names, standardize: bool) -> Split:
+    if standardize:
+        x_tr, x_va = _standardize(x_tr, x_va)
+    f32 = np.float32
+    return Split(
+        x_train=np.asarray(x_tr, dtype=f32),
+        y_train=np.asarray(y_tr, dtype=f32),
+        x_val=np.asarray(x_va, dtype=f32),
+        y_val=np.asarray(y_va, dtype=f32),
+        feature_names=tuple(names),
+    )
+
+
+def load_split(
+    name: str,
+    *,
+    standardize: bool = True,
+    val_fraction: float | None = None,
+    seed: int = SPLIT_SEED,
+) -> Split:
+    """The course's train/validation split of a data set.
+
+    Classification splits are stratified so both parts keep the class balance.
+    ``standardize=False`` keeps raw units (the Batch Normalization chapter needs them).
+    """
+    spec = _spec(name)
+    x, y = load_xy(name)
+    x_tr, x_va, y_tr, y_va = train_test_split(
+        x.to_numpy(),
+        y.to_numpy(),
+        test_size=val_fraction if val_fraction is not None else spec.val_fraction,
+        random_state=seed,
+        stratify=y.to_numpy() if spec.task == "binary" else None,
+    )
+    return _as_split(x_tr, y_tr, x_va, y_va, x.columns, standardize)
+
+
+def cv_splits(
+    name: str, *, n_splits: int = 10, standardize: bool = True, seed: int = SPLIT_SEED
+) -> Iterator[Split]:
+    """K-fold splits of the whole data set, scaled inside each fold.
+
+    Scaling inside the fold (not once on all rows) is what keeps a
+    cross-validation estimate honest.
+    """
+    spec = _spec(name)
+    x, y = load_xy(name)
+    xa, ya = x.to_numpy(), y.to_numpy()
+    if spec.task == "binary":
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed).split(xa, ya)
+    else:
+        folds = KFold(n_splits=n_splits, shuffle=True, random_state=seed).split(xa)
+    for train_idx, val_idx in folds:
+        yield _as_split(xa[train_idx], ya[train_idx], xa[val_idx], ya[val_idx], x.columns, standardize)
+
+
+def load_digits_split(*, val_fraction: float = 0.25, seed: int = SPLIT_SEED) -> Split:
+    """scikit-learn's bundled 8x8 digits (no download), pixels scaled to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = digits.data / 16.0
+    x_tr, x_va, y_tr, y_va = train_test_split(
+        x, digits.target, test_size=val_fraction, random_state=seed, stratify=digits.target
+    )
+    names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
+    return _as_split(x_tr, y_tr, x_va, y_va, names, standardize=False)
