@@ -50,12 +50,13 @@ def result_outputs(result: CheckResult) -> list[NotebookNode]:
     return outputs
 
 
-def run_judge(nb: NotebookNode, task_name: str, timeout: float) -> list[CheckResult]:
+def run_judge(nb: NotebookNode, task_name: str, timeout: float, sandbox_timeout: float) -> list[CheckResult]:
     """Judge ``nb`` in a fresh interpreter; raise JudgeFailure if the judge itself breaks."""
     with tempfile.TemporaryDirectory(prefix="judge-") as tmp:
         nb_path, out_path = Path(tmp) / f"{task_name}.ipynb", Path(tmp) / "results.json"
         nbformat.write(nb, nb_path)
-        cmd = [sys.executable, "-m", "autograder.judge", str(nb_path), "--task", task_name, "--json", str(out_path)]
+        cmd = [sys.executable, "-m", "autograder.judge", str(nb_path), "--task", task_name, "--json", str(out_path),
+               "--timeout", str(sandbox_timeout)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
@@ -69,12 +70,15 @@ class JudgeInSandbox(NbGraderPreprocessor):
     """Replace the outputs of judged test cells with the out-of-kernel judge's verdicts."""
 
     judge_timeout = Float(900.0, help="Seconds the judge may take for one notebook.").tag(config=True)
+    sandbox_timeout = Float(120.0, help="Seconds the learner's solution cell may take in the sandbox.").tag(
+        config=True
+    )
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         task_name = resources.get("unique_key") or Path(resources.get("metadata", {}).get("name", "")).stem
         if task_name not in TASKS:
             return nb, resources
-        results = {r.grade_id: r for r in run_judge(nb, task_name, self.judge_timeout)}
+        results = {r.grade_id: r for r in run_judge(nb, task_name, self.judge_timeout, self.sandbox_timeout)}
         seen = set()
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

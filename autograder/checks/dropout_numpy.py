@@ -22,7 +22,7 @@ BAD_RATES = (1.0, -0.1, 1.5)
 
 def _call(fn: Callable, x: np.ndarray, rate: float, training: bool, seed: int) -> dict[str, Any]:
     """One call, recorded as {'out': array} or {'error': 'Type: message'}; never raises."""
-    x_before = np.array(x, copy=True)
+    x_before, x = x, np.array(x, copy=True)  # each call gets its own copy: in-place edits stay local
     try:
         out = fn(x, rate, training, np.random.default_rng(seed))
     except Exception as exc:

@@ -76,7 +76,12 @@ class KerasTask:
 
     def train(self, build_or_model: Any, *, verbose: int = 0) -> dict[str, list[float]]:
         """Train with the grader's recipe (cached per model config): the number you see is the grade's."""
-        return _train_cached(self.model_json(build_or_model), self.recipe, verbose)
+        model_json = self.model_json(build_or_model)
+        n_params = model_from_json(model_json).count_params()
+        if n_params > self.max_params:
+            raise ValueError(f"this model has {n_params:,} parameters; the task allows at most "
+                             f"{self.max_params:,}. Keep the given layer sizes.")
+        return _train_cached(model_json, self.recipe, verbose)
 
     def score(self, history: dict[str, list[float]]) -> float:
         return final_score(history, self.recipe)

@@ -1,0 +1,176 @@
+"""Calibrate the validation bound of each Keras exercise.
+
+For every task: train the reference solution (taken from the nbgrader source
+notebook, so it cannot drift from what instructors release) and typical wrong
+answers with the grader's recipe under many seeds; save the scores; set the
+bound between the worst reference score and the best score of the model
+without the asked-for regularization, and fail loudly if they overlap.
+
+    python -m autograder.calibrate run ex1_add_dropout --seeds 20   # one task -> calibration/<task>.csv
+    python -m autograder.calibrate summarize                        # bounds.json, summary.csv, plot
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from autograder.recipe import final_score, fit_from_json
+from autograder.tasks import get_task
+from autograder.tasks.keras_task import BOUNDS_FILE, CALIBRATION_DIR, KerasTask
+
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "exercises" / "source"
+MARGIN_FRACTION = 0.5  # the bound sits this far from the worst reference towards the best wrong answer
+NO_FIX = "no_fix"  # the wrong answer the bound must reject: the given model, unchanged
+
+
+def reference_builder(task: KerasTask) -> Callable[[int], object]:
+    """``build_model`` from the source notebook's solution cell (trusted, instructor-written code)."""
+    import keras
+    import nbformat
+    import numpy as np
+    from keras import constraints, layers, regularizers
+
+    from autograder.judge import solution_source
+
+    nb = nbformat.read(SOURCE_DIR / task.name / f"{task.name}.ipynb", as_version=4)
+    namespace = {"keras": keras, "layers": layers, "regularizers": regularizers, "constraints": constraints,
+                 "np": np}
+    exec(solution_source(nb, task.solution_cell), namespace)
+    return namespace[task.function_name]
+
+
+def wrong_answers(task_name: str) -> dict[str, Callable[[int], object]]:
+    """Typical mistakes; ``no_fix`` (the given model) is the one the bound must always reject."""
+    import keras
+    from keras import layers, regularizers
+
+    task = get_task(task_name)
+
+    def mlp(n, units, out, *, before=(), after=(), reg=None):
+        ls = [keras.Input((n,)), *before]
+        for i, u in enumerate(units):
+            ls.append(layers.Dense(u, activation="relu", kernel_regularizer=reg))
+            ls.extend(after[i] if i < len(after) else ())
+        ls.append(out())
+        return keras.Sequential(ls)
+
+    if task_name == "ex1_add_dropout":
+        out = lambda: layers.Dense(10, activation="softmax")
+        return {
+            NO_FIX: task.baseline,
+            "input_dropout_only": lambda n: mlp(n, (256, 256), out, before=[layers.Dropout(0.1)]),
+            "rates_swapped": lambda n: mlp(n, (256, 256), out, before=[layers.Dropout(0.5)],
+                                           after=[[layers.Dropout(0.1)], [layers.Dropout(0.1)]]),
+        }
+    if task_name == "ex2_batch_normalization":
+        out = lambda: layers.Dense(1)
+        return {
+            NO_FIX: task.baseline,
+            "first_layer_only": lambda n: mlp(n, (64, 64), out, before=[layers.BatchNormalization()]),
+            "hidden_only": lambda n: mlp(n, (64, 64), out, after=[[layers.BatchNormalization()]] * 2),
+        }
+    if task_name == "ex3_weight_regularization":
+        out = lambda: layers.Dense(1)
+        return {
+            NO_FIX: task.baseline,
+            "penalty_too_weak": lambda n: mlp(n, (512, 512), out, reg=regularizers.l2(1e-4)),
+        }
+    raise KeyError(task_name)
+
+
+def run(task_name: str, seeds: list[int]) -> Path:
+    """Train every variant under every seed; one CSV row per run, flushed as it goes."""
+    task = get_task(task_name)
+    variants = {"reference": reference_builder(task), **wrong_answers(task_name)}
+    out = CALIBRATION_DIR / f"{task_name}.csv"
+    with out.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["task", "variant", "seed", "score", "seconds"])
+        for seed in [task.recipe.seed, *seeds]:
+            for variant, build in variants.items():
+                started = time.perf_counter()
+                history = fit_from_json(build(task.n_features).to_json(), task.recipe.with_seed(seed))
+                score = final_score(history, task.recipe)
+                seconds = time.perf_counter() - started
+                writer.writerow([task_name, variant, seed, f"{score:.6f}", f"{seconds:.2f}"])
+                fh.flush()
+                print(f"{task_name} seed={seed} {variant:20s} score={score:.4f} ({seconds:.1f} s)", flush=True)
+    return out
+
+
+def summarize(task_names: list[str]) -> dict:
+    """Bounds with their margins, a summary table and a plot, from the per-task CSVs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    bounds, rows = {}, []
+    fig, axes = plt.subplots(1, len(task_names), figsize=(5 * len(task_names), 4.2))
+    for ax, name in zip(axes if len(task_names) > 1 else [axes], task_names, strict=True):
+        task = get_task(name)
+        df = pd.read_csv(CALIBRATION_DIR / f"{name}.csv")
+        ref, wrong = df[df.variant == "reference"].score, df[df.variant == NO_FIX].score
+        worst_ref, best_wrong = float(ref.max()), float(wrong.min())
+        if not worst_ref < best_wrong:
+            raise SystemExit(f"{name}: the reference ({worst_ref:.4f}) and the unregularized model "
+                             f"({best_wrong:.4f}) overlap: no bound separates them; change the recipe.")
+        bound = worst_ref + MARGIN_FRACTION * (best_wrong - worst_ref)
+        bounds[name] = {
+            "bound": round(bound, 6),
+            "score": task.score_label,
+            "reference_max": round(worst_ref, 6),
+            "no_fix_min": round(best_wrong, 6),
+            "margin_above_reference": round(bound - worst_ref, 6),
+            "margin_below_no_fix": round(best_wrong - bound, 6),
+            "margin_in_reference_sd": round((bound - worst_ref) / float(ref.std()), 2),
+            "seeds": int(df.seed.nunique()),
+        }
+        for variant, g in df.groupby("variant", sort=False):
+            rows.append({
+                "task": name, "variant": variant, "runs": len(g), "mean": g.score.mean(), "sd": g.score.std(),
+                "min": g.score.min(), "max": g.score.max(), "pass_rate": float((g.score < bound).mean()),
+                "mean_seconds": g.seconds.mean(),
+            })
+        order = list(dict.fromkeys(df.variant))
+        for i, variant in enumerate(order):
+            scores = df[df.variant == variant].score.clip(upper=best_wrong * 3)
+            ax.scatter([i] * len(scores), scores, alpha=0.6, s=18, color=f"C{i}")
+        ax.axhline(bound, color="black", linestyle="--", label=f"bound = {bound:.4f}")
+        ax.set_xticks(range(len(order)), order, rotation=25, ha="right")
+        ax.set_ylabel(task.score_label)
+        ax.set_title(f"{name}: {df.seed.nunique()} seeds")
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(CALIBRATION_DIR / "calibration.png", dpi=110)
+    pd.DataFrame(rows).to_csv(CALIBRATION_DIR / "summary.csv", index=False, float_format="%.6f")
+    BOUNDS_FILE.write_text(json.dumps(bounds, indent=1) + "\n")
+    return bounds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="train the variants of one task under many seeds")
+    p_run.add_argument("task")
+    p_run.add_argument("--seeds", type=int, default=20)
+    p_sum = sub.add_parser("summarize", help="set the bounds from the saved runs")
+    p_sum.add_argument("tasks", nargs="*", default=["ex1_add_dropout", "ex2_batch_normalization",
+                                                    "ex3_weight_regularization"])
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.task, list(range(args.seeds)))
+    else:
+        print(json.dumps(summarize(args.tasks), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Structure checks accept every correct way to build a model and say precisely what is wrong."""
+
+import autograder  # noqa: F401
+import keras
+import pytest
+import tensorflow as tf
+from keras import layers, regularizers
+
+from autograder.checks.structure import structure_problems
+from autograder.tasks import EX1, EX2, EX3
+
+N = 64
+
+
+def sequential_ex1(n=N):
+    return keras.Sequential([
+        keras.Input((n,)), layers.Dropout(0.1), layers.Dense(256, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(256, activation="relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ])
+
+
+def functional_ex1(n=N):
+    inputs = keras.Input((n,))
+    x = layers.Dropout(0.1)(inputs)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def add_ex1(n=N):
+    m = keras.Sequential()
+    m.add(keras.Input((n,)))
+    m.add(tf.keras.layers.Dropout(0.1))
+    m.add(tf.keras.layers.Dense(256))
+    m.add(tf.keras.layers.Activation("relu"))
+    m.add(tf.keras.layers.Dropout(rate=0.5))
+    m.add(tf.keras.layers.Dense(256))
+    m.add(tf.keras.layers.ReLU())
+    m.add(tf.keras.layers.Dropout(0.5))
+    m.add(tf.keras.layers.Dense(10))
+    m.add(tf.keras.layers.Softmax())
+    return m
+
+
+def nested_ex1(n=N):
+    body = keras.Sequential([layers.Dense(256, activation="relu"), layers.Dropout(0.5),
+                             layers.Dense(256, activation="relu"), layers.Dropout(0.5)])
+    return keras.Sequential([keras.Input((n,)), layers.Dropout(0.1), body, layers.Dense(10, activation="softmax")])
+
+
+@pytest.mark.parametrize("build", [sequential_ex1, functional_ex1, add_ex1, nested_ex1])
+def test_every_correct_way_to_build_ex1_passes(build):
+    assert structure_problems(build(), EX1.expected) == []
+
+
+def test_given_model_lists_every_missing_dropout():
+    problems = structure_problems(EX1.baseline(N), EX1.expected)
+    assert len(problems) == 3
+    assert "no Dropout after the input" in problems[0]
+    assert any("no Dropout after hidden Dense layer 2" in p and "before the output layer" in p for p in problems)
+
+
+def test_wrong_rate_names_place_and_explains_keras_rate():
+    bad = keras.Sequential([
+        keras.Input((N,)), layers.Dropout(0.1), layers.Dense(256, activation="relu"), layers.Dropout(0.2),
+        layers.Dense(256, activation="relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ])
+    (problem,) = structure_problems(bad, EX1.expected)
+    assert "hidden Dense layer 1" in problem and "rate 0.2" in problem and "0.5" in problem and "DROPPED" in problem
+
+
+def test_changed_dense_layers_are_reported():
+    bad = keras.Sequential([keras.Input((N,)), layers.Dense(128, activation="relu"), layers.Dense(10, "softmax")])
+    (problem,) = structure_problems(bad, EX1.expected)
+    assert "256 -> 256 -> 10" in problem and "128 -> 10" in problem
+
+
+def test_other_noise_layers_are_not_dropout():
+    bad = sequential_ex1()
+    bad = keras.Sequential([keras.Input((N,)), layers.GaussianDropout(0.1), *bad.layers[1:]])
+    assert any("GaussianDropout" in p and "use keras.layers.Dropout" in p for p in structure_problems(bad, EX1.expected))
+
+
+def test_wrong_activation_is_reported():
+    bad = keras.Sequential([
+        keras.Input((N,)), layers.Dropout(0.1), layers.Dense(256, activation="tanh"), layers.Dropout(0.5),
+        layers.Dense(256, activation="relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ])
+    assert structure_problems(bad, EX1.expected) == ["hidden Dense layer 1 should use the 'relu' activation, found 'tanh'."]
+
+
+def ex2_post_activation(n=8):
+    return keras.Sequential([keras.Input((n,)), layers.BatchNormalization(), layers.Dense(64, activation="relu"),
+                             layers.BatchNormalization(), layers.Dense(64, activation="relu"),
+                             layers.BatchNormalization(), layers.Dense(1)])
+
+
+def ex2_pre_activation(n=8):
+    return keras.Sequential([
+        keras.Input((n,)), layers.BatchNormalization(),
+        layers.Dense(64, use_bias=False), layers.BatchNormalization(), layers.Activation("relu"),
+        layers.Dense(64), layers.BatchNormalization(), layers.ReLU(),
+        layers.Dense(1),
+    ])
+
+
+@pytest.mark.parametrize("build", [ex2_post_activation, ex2_pre_activation])
+def test_batchnorm_before_or_after_activation_passes(build):
+    assert structure_problems(build(), EX2.expected) == []
+
+
+def test_missing_first_batchnorm_is_named():
+    bad = keras.Sequential([keras.Input((8,)), layers.Dense(64, activation="relu"), layers.BatchNormalization(),
+                            layers.Dense(64, activation="relu"), layers.BatchNormalization(), layers.Dense(1)])
+    assert structure_problems(bad, EX2.expected) == [
+        "no BatchNormalization after the input (before hidden Dense layer 1): the task asks for one there."
+    ]
+
+
+def ex3(reg, out_reg=None, n=11):
+    return keras.Sequential([keras.Input((n,)), layers.Dense(512, activation="relu", kernel_regularizer=reg),
+                             layers.Dense(512, activation="relu", kernel_regularizer=reg),
+                             layers.Dense(1, kernel_regularizer=out_reg)])
+
+
+@pytest.mark.parametrize("reg", [regularizers.l2(0.01), regularizers.L2(l2=0.01), regularizers.l1_l2(l1=0.0, l2=0.01)])
+def test_l2_written_any_way_passes(reg):
+    assert structure_problems(ex3(reg), EX3.expected) == []
+
+
+@pytest.mark.parametrize(
+    ("reg", "out_reg", "fragment"),
+    [
+        (None, None, "has no kernel_regularizer"),
+        (regularizers.l1(0.01), None, "l1=0.01, l2=0"),
+        (regularizers.l2(0.001), None, "l2=0.001"),
+        (regularizers.l2(0.01), regularizers.l2(0.01), "the output Dense layer should have no kernel_regularizer"),
+    ],
+)
+def test_wrong_regularizers_are_explained(reg, out_reg, fragment):
+    problems = structure_problems(ex3(reg, out_reg), EX3.expected)
+    assert problems and any(fragment in p for p in problems), problems
