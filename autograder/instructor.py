@@ -80,7 +80,7 @@ def autograde_student(course: Path, assignment: str, report: StudentReport) -> N
         log = proc.stdout + proc.stderr
         if proc.returncode == 0 and "ERROR" not in log:
             return
-    report.system_failure = "\n".join(line for line in log.splitlines() if "ERROR" in line or "Error" in line)[-2000:]
+    report.system_failure = "\n".join(line for line in log.splitlines() if line.strip())[-2500:]
 
 
 def collect_scores(course: Path, assignment: str, report: StudentReport) -> None:
