@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +113,7 @@ def _spec(name: str) -> DatasetSpec:
         raise KeyError(f"unknown data set {name!r}; the course has: {known}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(data_path(name))
 

@@ -53,7 +53,7 @@ def test_cv_splits_cover_every_row_once():
 
 def test_digits_load_offline():
     s = data.load_digits_split()
-    assert s.x_train.shape == (1347, 64) and 0 <= s.x_train.min() and s.x_train.max() <= 1
+    assert s.x_train.shape == (1347, 64) and s.x_train.min() >= 0 and s.x_train.max() <= 1
 
 
 def test_altered_file_names_file_and_expected_checksum(tmp_path, monkeypatch):

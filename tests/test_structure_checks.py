@@ -1,11 +1,11 @@
 """Structure checks accept every correct way to build a model and say precisely what is wrong."""
 
-import autograder  # noqa: F401
 import keras
 import pytest
 import tensorflow as tf
 from keras import layers, regularizers
 
+import autograder  # noqa: F401
 from autograder.checks.structure import structure_problems
 from autograder.tasks import EX1, EX2, EX3
 
@@ -80,7 +80,8 @@ def test_changed_dense_layers_are_reported():
 def test_other_noise_layers_are_not_dropout():
     bad = sequential_ex1()
     bad = keras.Sequential([keras.Input((N,)), layers.GaussianDropout(0.1), *bad.layers[1:]])
-    assert any("GaussianDropout" in p and "use keras.layers.Dropout" in p for p in structure_problems(bad, EX1.expected))
+    problems = structure_problems(bad, EX1.expected)
+    assert any("GaussianDropout" in p and "use keras.layers.Dropout" in p for p in problems)
 
 
 def test_wrong_activation_is_reported():
@@ -88,7 +89,8 @@ def test_wrong_activation_is_reported():
         keras.Input((N,)), layers.Dropout(0.1), layers.Dense(256, activation="tanh"), layers.Dropout(0.5),
         layers.Dense(256, activation="relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
     ])
-    assert structure_problems(bad, EX1.expected) == ["hidden Dense layer 1 should use the 'relu' activation, found 'tanh'."]
+    expected = ["hidden Dense layer 1 should use the 'relu' activation, found 'tanh'."]
+    assert structure_problems(bad, EX1.expected) == expected
 
 
 def ex2_post_activation(n=8):
