@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from autograder.nbgrader_cli import nbgrader
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "exercises"
 STUDENT_ERRORS = ("DeadKernelError", "Kernel died", "kernel died")
+COURSE_ID = "keras-regularization"
 
 
 @dataclass
@@ -65,6 +67,25 @@ def preflight(folder: Path, expected: list[str]) -> list[str]:
     return notes
 
 
+def record_zero_submission(course: Path, assignment: str, student: str) -> None:
+    """Give every part zero, as nbgrader does for a missing notebook.
+
+    nbgrader refuses to autograde a submission with none of the assignment's notebooks
+    ("No notebooks found"), so that case is recorded here through its gradebook API.
+    """
+    from nbgrader.api import Gradebook
+
+    with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gb:
+        warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notices from inside nbgrader's API
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 0
+                grade.needs_manual_grade = False
+        gb.db.commit()
+
+
 def autograde_student(course: Path, assignment: str, report: StudentReport) -> None:
     args = ("autograde", assignment, f"--student={report.student}", "--force")
     proc = nbgrader(*args, course_dir=course, check=False, capture=True)
@@ -86,7 +107,7 @@ def autograde_student(course: Path, assignment: str, report: StudentReport) -> N
 def collect_scores(course: Path, assignment: str, report: StudentReport) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "keras-regularization") as gb:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gb:
         try:
             submission = gb.find_submission(assignment, report.student)
         except MissingEntry:
@@ -134,7 +155,10 @@ def grade_assignment(course: Path, assignment: str, students: list[str] | None =
     for folder in tqdm(folders, desc=f"grading {assignment}", unit="student"):
         report = StudentReport(student=folder.name)
         report.notes += preflight(folder / assignment, expected)
-        autograde_student(course, assignment, report)
+        if any((folder / assignment / f"{name}.ipynb").exists() for name in expected):
+            autograde_student(course, assignment, report)
+        else:
+            record_zero_submission(course, assignment, report.student)
         collect_scores(course, assignment, report)
         reports.append(report)
     if reports:
