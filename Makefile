@@ -21,7 +21,7 @@ student-versions: install
 
 ## Build the book, executing every chapter (cached: an unchanged chapter is not re-run).
 book: student-versions
-	$(BIN)/jupyter-book build . --warningiserror --nitpicky --keep-going
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Open _build/html/index.html"
 
 ## The whole test suite: lint, unit tests, the judge, nbgrader end to end, the book build.

@@ -25,7 +25,8 @@ from autograder.tasks import get_task
 from autograder.tasks.keras_task import BOUNDS_FILE, CALIBRATION_DIR, KerasTask
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "exercises" / "source"
-MARGIN_FRACTION = 0.5  # the bound sits this far from the worst reference towards the best wrong answer
+MARGIN_FRACTION = 0.5  # the bound sits this far from the worst reference towards the best wrong answer...
+MAX_MARGIN_SD = 6.0  # ...but never more than this many reference SDs above it (a diverged run scores ~inf)
 NO_FIX = "no_fix"  # the wrong answer the bound must reject: the given model, unchanged
 
 
@@ -125,6 +126,7 @@ def summarize(task_names: list[str]) -> dict:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
     import pandas as pd
 
     bounds, rows = {}, []
@@ -137,7 +139,8 @@ def summarize(task_names: list[str]) -> dict:
         if not worst_ref < best_wrong:
             raise SystemExit(f"{name}: the reference ({worst_ref:.4f}) and the unregularized model "
                              f"({best_wrong:.4f}) overlap: no bound separates them; change the recipe.")
-        bound = worst_ref + MARGIN_FRACTION * (best_wrong - worst_ref)
+        ref_sd = float(ref.std())
+        bound = worst_ref + min(MARGIN_FRACTION * (best_wrong - worst_ref), MAX_MARGIN_SD * ref_sd)
         bounds[name] = {
             "bound": round(bound, 6),
             "score": task.score_label,
@@ -145,7 +148,9 @@ def summarize(task_names: list[str]) -> dict:
             "no_fix_min": round(best_wrong, 6),
             "margin_above_reference": round(bound - worst_ref, 6),
             "margin_below_no_fix": round(best_wrong - bound, 6),
-            "margin_in_reference_sd": round((bound - worst_ref) / float(ref.std()), 2),
+            "margin_above_reference_in_sd": round((bound - worst_ref) / ref_sd, 2),
+            "margin_below_no_fix_in_sd": round(min((best_wrong - bound) / ref_sd, 1e6), 2),
+            "reference_sd": round(ref_sd, 6),
             "seeds": int(df.seed.nunique()),
         }
         for variant, g in df.groupby("variant", sort=False):
@@ -155,9 +160,13 @@ def summarize(task_names: list[str]) -> dict:
                 "mean_seconds": g.seconds.mean(),
             })
         order = list(dict.fromkeys(df.variant))
+        finite = df.score[np.isfinite(df.score)]
+        ceiling = float(min(finite.max(), 100 * bound)) * 1.5  # diverged runs are drawn at the top
         for i, variant in enumerate(order):
-            scores = df[df.variant == variant].score.clip(upper=best_wrong * 3)
+            scores = df[df.variant == variant].score.clip(upper=ceiling)
             ax.scatter([i] * len(scores), scores, alpha=0.6, s=18, color=f"C{i}")
+        if ceiling / float(finite.min()) > 20:
+            ax.set_yscale("log")
         ax.axhline(bound, color="black", linestyle="--", label=f"bound = {bound:.4f}")
         ax.set_xticks(range(len(order)), order, rotation=25, ha="right")
         ax.set_ylabel(task.score_label)
