@@ -85,7 +85,7 @@ def _read_artifact(work: Path, returncode: int, output: str) -> Artifact:
         if returncode < 0:
             why = f"was killed by signal {-returncode} (often: it ran out of memory)"
         else:
-            why = f"ended (exit code {returncode}) without a result: does it call exit()?"
+            why = f"ended (exit code {returncode}) without a result (does it call exit()?)"
         raise SandboxError(f"your code {why}." + (f"\nLast output:\n{tail}" if tail else ""))
     meta = json.loads(meta_file.read_text())
     arrays: dict[str, np.ndarray] = {}
