@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
 from traitlets import Float
 
 from autograder.checks.result import CheckResult
@@ -89,4 +89,40 @@ class JudgeInSandbox(NbGraderPreprocessor):
             self.log.warning("Judged part %s has no test cell in %s", grade_id, task_name)
         for r in results.values():
             self.log.info("judge %s: %s %g/%g", task_name, r.grade_id, r.points, r.max_points)
+        return nb, resources
+
+
+class RestoreDeletedCells(OverwriteCells):
+    """``OverwriteCells`` whose restoring of deleted grade cells also works next to read-only cells.
+
+    nbgrader 0.9 puts a deleted grade cell back after the source cell that preceded it and
+    assumes that cell is a graded one; when it is a locked read-only cell (our notebooks have
+    them between the solution and the checks), nbgrader raises KeyError and the whole
+    submission fails to grade. Here the cell goes after the nearest earlier source cell that
+    is still in the notebook.
+    """
+
+    def add_missing_grade_cells(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_cells = {cell.name: cell for cell in source_nb.source_cells}
+        order = [cell.name for cell in source_nb.source_cells]
+        grade_cells = {cell.name: cell for cell in source_nb.grade_cells}
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+        for grade_id in order:
+            if grade_id not in grade_cells:
+                continue
+            present = {
+                cell.metadata["nbgrader"].get("grade_id"): i
+                for i, cell in enumerate(nb.cells)
+                if "nbgrader" in cell.metadata
+            }
+            if grade_id in present:
+                continue
+            self.log.warning("Missing grade cell %s encountered, adding it back", grade_id)
+            earlier = [present[p] for p in order[: order.index(grade_id)] if p in present]
+            position = max(earlier) + 1 if earlier else 0
+            cell = self.missing_cell_transform(
+                source_cells[grade_id], grade_cells[grade_id].max_score, is_solution=grade_id in solution_ids
+            )
+            nb.cells.insert(position, cell)
         return nb, resources

@@ -12,13 +12,16 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
     Execute,
     IgnorePattern,
     LimitOutput,
+    OverwriteKernelspec,
     SaveAutoGrades,
 )
 
-from autograder.nbgrader_plugin import JudgeInSandbox
+from autograder.nbgrader_plugin import JudgeInSandbox, RestoreDeletedCells
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -32,6 +35,13 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A learner who deletes a test cell gets it back at grading time (and its points are earned, or not,
 # by the judge), instead of silently dropping that part.
 c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreDeletedCells,  # nbgrader's OverwriteCells, fixed for deleted cells next to read-only ones
+    CheckCellMetadata,
+]
 
 # Each cell may run this long in the learner's kernel before it is interrupted (an infinite loop
 # then costs that part, not the whole class run).
