@@ -154,8 +154,10 @@ def summarize(task_names: list[str]) -> dict:
             "seeds": int(df.seed.nunique()),
         }
         for variant, g in df.groupby("variant", sort=False):
+            with np.errstate(invalid="ignore"):  # the sd of a column holding inf
+                sd = g.score.std()
             rows.append({
-                "task": name, "variant": variant, "runs": len(g), "mean": g.score.mean(), "sd": g.score.std(),
+                "task": name, "variant": variant, "runs": len(g), "mean": g.score.mean(), "sd": sd,
                 "min": g.score.min(), "max": g.score.max(), "pass_rate": float((g.score < bound).mean()),
                 "mean_seconds": g.seconds.mean(),
             })
@@ -167,6 +169,9 @@ def summarize(task_names: list[str]) -> dict:
             ax.scatter([i] * len(scores), scores, alpha=0.6, s=18, color=f"C{i}")
         if ceiling / float(finite.min()) > 20:
             ax.set_yscale("log")
+        if (df.score > ceiling).any():
+            ax.annotate("diverged runs (loss ~1e18 or inf) drawn at the top", (0.02, 0.97),
+                        xycoords="axes fraction", va="top", fontsize="small")
         ax.axhline(bound, color="black", linestyle="--", label=f"bound = {bound:.4f}")
         ax.set_xticks(range(len(order)), order, rotation=25, ha="right")
         ax.set_ylabel(task.score_label)
