@@ -90,6 +90,70 @@ def build_model(n_features):
     return model
 """
 
+EX2_FIRST_LAYER_ONLY = """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.BatchNormalization(),
+        layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"), layers.Dense(1)])
+"""
+
+EX2_FUNCTIONAL = """
+def build_model(n_features):
+    inputs = keras.Input(shape=(n_features,))
+    x = layers.BatchNormalization()(inputs)
+    for _ in range(2):
+        x = layers.Dense(64, activation="relu")(x)
+        x = layers.BatchNormalization()(x)
+    return keras.Model(inputs, layers.Dense(1)(x))
+"""
+
+EX3_OUTPUT_PENALIZED = """
+def build_model(n_features):
+    p = regularizers.l2(0.01)
+    return keras.Sequential([keras.Input((n_features,)), layers.Dense(512, activation="relu", kernel_regularizer=p),
+        layers.Dense(512, activation="relu", kernel_regularizer=p), layers.Dense(1, kernel_regularizer=p)])
+"""
+
+EX3_ADD_TF_KERAS = """
+import tensorflow as tf
+
+def build_model(n_features):
+    model = tf.keras.Sequential()
+    model.add(tf.keras.Input(shape=(n_features,)))
+    for _ in range(2):
+        model.add(tf.keras.layers.Dense(512, kernel_regularizer=tf.keras.regularizers.L2(0.01)))
+        model.add(tf.keras.layers.ReLU())
+    model.add(tf.keras.layers.Dense(1))
+    return model
+"""
+
+EX4_GLOBAL_RNG = """
+def dropout_forward(x, rate, training, rng):
+    if not 0 <= rate < 1:
+        raise ValueError("rate must be in [0, 1)")
+    if not training:
+        return x
+    return (x * (np.random.random(x.shape) >= rate) / (1 - rate)).astype(x.dtype)
+"""
+
+EX4_KEEP_PROB_CONFUSED = """
+def dropout_forward(x, rate, training, rng):
+    if not 0 <= rate < 1:
+        raise ValueError("rate must be in [0, 1)")
+    if not training or rate == 0:
+        return x
+    return (x * (rng.random(x.shape) < rate) / rate).astype(x.dtype)
+"""
+
+EX4_BINOMIAL = """
+def dropout_forward(x, rate, training, rng):
+    if not (0.0 <= rate < 1.0):
+        raise ValueError("the drop rate must satisfy 0 <= rate < 1")
+    if not training:
+        return x
+    mask = rng.binomial(1, 1.0 - rate, size=x.shape).astype(x.dtype)
+    return x * mask / x.dtype.type(1.0 - rate)
+"""
+
 EX3_TOO_WEAK = """
 def build_model(n_features):
     return keras.Sequential([keras.Input((n_features,)),
@@ -202,14 +266,20 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
     given2 = ("def build_model(n_features):\n    return keras.Sequential([keras.Input((n_features,)), "
               "layers.Dense(64, activation='relu'), layers.Dense(64, activation='relu'), layers.Dense(1)])")
     add(a2, "wrong_no_batchnorm", z2, solved(course, a2, given2))
+    add(a2, "wrong_first_layer_only", z2, solved(course, a2, EX2_FIRST_LAYER_ONLY))
     add(a2, "variant_pre_activation", full2, solved(course, a2, EX2_PRE_ACTIVATION))
+    add(a2, "variant_functional", full2, solved(course, a2, EX2_FUNCTIONAL))
 
     # ----- exercise 3
     z3, full3 = {"ex3_structure": 0, "ex3_validation": 0}, {"ex3_structure": 3, "ex3_validation": 2}
     add(a3, "reference", full3, solved(course, a3))
     add(a3, "untouched", z3, release_nb(course, a3))
     add(a3, "wrong_penalty_too_weak", z3, solved(course, a3, EX3_TOO_WEAK))
+    # penalizing the output layer as well is not what was asked, but it does regularize
+    add(a3, "wrong_output_penalized_too", {"ex3_structure": 0, "ex3_validation": 2},
+        solved(course, a3, EX3_OUTPUT_PENALIZED))
     add(a3, "variant_functional_l1l2", full3, solved(course, a3, EX3_FUNCTIONAL_L1L2))
+    add(a3, "variant_add_tf_keras", full3, solved(course, a3, EX3_ADD_TF_KERAS))
 
     # ----- exercise 4
     parts4 = ["ex4_inference_identity", "ex4_zero_fraction", "ex4_survivor_scaling", "ex4_mean_preserved",
@@ -220,7 +290,12 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
                                       "ex4_survivor_scaling": 0, "ex4_mean_preserved": 0},
         solved(course, a4, EX4_VANILLA))
     add(a4, "wrong_no_rate_check", {**dict.fromkeys(parts4, 1), "ex4_bad_rate": 0}, solved(course, a4, EX4_NO_CHECK))
+    add(a4, "wrong_global_rng", {**dict.fromkeys(parts4, 1), "ex4_zero_fraction": 0},
+        solved(course, a4, EX4_GLOBAL_RNG))
+    add(a4, "wrong_rate_as_keep_probability", {**dict.fromkeys(parts4, 1), "ex4_zero_fraction": 0,
+                                               "ex4_survivor_scaling": 0}, solved(course, a4, EX4_KEEP_PROB_CONFUSED))
     add(a4, "variant_np_where", dict.fromkeys(parts4, 1), solved(course, a4, EX4_WHERE))
+    add(a4, "variant_binomial_mask", dict.fromkeys(parts4, 1), solved(course, a4, EX4_BINOMIAL))
 
     # ----- exercise 5 (manually graded): answered and untouched
     answered = release_nb(course, a5)
