@@ -9,7 +9,7 @@ that is graded.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autograder.reproducibility import seed_everything
 
@@ -34,8 +34,6 @@ class Recipe:
     score_epochs: int = 5  # the score averages this many final epochs, to damp epoch-to-epoch noise
 
     def with_seed(self, seed: int) -> Recipe:
-        from dataclasses import replace
-
         return replace(self, seed=seed)
 
 

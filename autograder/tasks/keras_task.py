@@ -69,9 +69,9 @@ class KerasTask:
         return self.baseline(self.n_features)
 
     def model_json(self, build_or_model: Any) -> str:
-        model = build_or_model(self.n_features) if callable(build_or_model) and not hasattr(
-            build_or_model, "layers"
-        ) else build_or_model
+        """JSON config of a model, or of the model that ``build_model(n_features)`` returns."""
+        is_model = hasattr(build_or_model, "layers")
+        model = build_or_model if is_model else build_or_model(self.n_features)
         return model.to_json()
 
     def train(self, build_or_model: Any, *, verbose: int = 0) -> dict[str, list[float]]:
