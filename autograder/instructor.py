@@ -30,6 +30,7 @@ from autograder.nbgrader_cli import nbgrader
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "exercises"
 STUDENT_ERRORS = ("DeadKernelError", "Kernel died", "kernel died")
 COURSE_ID = "keras-regularization"
+NBGRADER_FAILED = "There was an error processing"
 
 
 @dataclass
@@ -86,21 +87,25 @@ def record_zero_submission(course: Path, assignment: str, student: str) -> None:
         gb.db.commit()
 
 
+def _autograde_failed(proc) -> bool:
+    """nbgrader's own verdict. Its log also says ERROR for things it handles (a cell timeout)."""
+    return proc.returncode != 0 or NBGRADER_FAILED in proc.stdout + proc.stderr
+
+
 def autograde_student(course: Path, assignment: str, report: StudentReport) -> None:
     args = ("autograde", assignment, f"--student={report.student}", "--force")
     proc = nbgrader(*args, course_dir=course, check=False, capture=True)
-    log = proc.stdout + proc.stderr
-    if proc.returncode == 0 and "ERROR" not in log:
+    if not _autograde_failed(proc):
         return
-    if any(marker in log for marker in STUDENT_ERRORS):
+    if any(marker in proc.stdout + proc.stderr for marker in STUDENT_ERRORS):
         # The learner's code took the kernel down (exit, memory). The judge never needed the kernel:
         # grade again without executing, so every part still gets the judge's score.
         report.notes.append("the notebook's kernel died while running the submission (exit() or out of "
                             "memory?); it was graded from its solution cells without executing the notebook.")
         proc = nbgrader(*args, "--no-execute", course_dir=course, check=False, capture=True)
-        log = proc.stdout + proc.stderr
-        if proc.returncode == 0 and "ERROR" not in log:
+        if not _autograde_failed(proc):
             return
+    log = proc.stdout + proc.stderr
     report.system_failure = "\n".join(line for line in log.splitlines() if line.strip())[-2500:]
 
 
