@@ -51,6 +51,8 @@ def main() -> int:
             started = time.perf_counter()
             grade_assignment(course, assignment)
             print(f"one submission   {assignment:28s} {time.perf_counter() - started:7.1f} s", flush=True)
+        course = make_course(Path(tmp) / "class")  # a fresh course: only the class's submissions
+        nbgrader("generate_assignment", args.class_assignment, "--log-level=WARN", course_dir=course, capture=True)
         for i in range(args.class_size):
             submit_reference(course, args.class_assignment, f"student_{i:02d}")
         started = time.perf_counter()
