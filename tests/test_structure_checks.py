@@ -144,3 +144,64 @@ def test_l2_written_any_way_passes(reg):
 def test_wrong_regularizers_are_explained(reg, out_reg, fragment):
     problems = structure_problems(ex3(reg, out_reg), EX3.expected)
     assert problems and any(fragment in p for p in problems), problems
+
+
+def reused_dropout_ex1(n=N):
+    """One stateless Dropout instance applied after both hidden layers: correct, and counted twice."""
+    inputs = keras.Input((n,))
+    hidden_dropout = layers.Dropout(0.5)
+    x = layers.Dropout(0.1)(inputs)
+    x = hidden_dropout(layers.Dense(256, activation="relu")(x))
+    x = hidden_dropout(layers.Dense(256, activation="relu")(x))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def test_a_reused_layer_counts_at_every_place_it_is_applied():
+    model = reused_dropout_ex1()
+    assert sum(type(layer).__name__ == "Dropout" for layer in model.layers) == 2  # the layer list undercounts
+    assert structure_problems(model, EX1.expected) == []
+
+
+def test_a_reused_layer_missing_from_one_place_is_named():
+    inputs = keras.Input((N,))
+    drop = layers.Dropout(0.5)
+    x = drop(layers.Dense(256, activation="relu")(layers.Dropout(0.1)(inputs)))
+    x = layers.Dense(256, activation="relu")(x)
+    problems = structure_problems(keras.Model(inputs, layers.Dense(10, activation="softmax")(x)), EX1.expected)
+    assert problems == ["no Dropout after hidden Dense layer 2 (second hidden layer), before the output layer: "
+                        "the task asks for Dropout(0.5) there."]
+
+
+def test_branches_and_merges_get_a_clear_message():
+    inputs = keras.Input((N,))
+    a = layers.Dense(256, activation="relu")(inputs)
+    b = layers.Dense(256, activation="relu")(inputs)
+    merged = layers.Add()([a, b])
+    model = keras.Model(inputs, layers.Dense(10, activation="softmax")(merged))
+    [problem] = structure_problems(model, EX1.expected)
+    assert "combines 2 tensors" in problem and "single chain" in problem
+
+
+def test_several_inputs_or_outputs_are_explained():
+    i1, i2 = keras.Input((N,)), keras.Input((N,))
+    model = keras.Model([i1, i2], layers.Dense(10)(layers.Concatenate()([i1, i2])))
+    assert "2 inputs" in structure_problems(model, EX1.expected)[0]
+
+
+@pytest.mark.parametrize("bad", ["[]", "{}", '{"class_name": "Functional", "config": {"layers": "x"}}',
+                                 '{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense"}]}}'])
+def test_malformed_configs_are_problems_not_crashes(bad):
+    assert structure_problems(bad, EX1.expected)
+
+
+def test_keras_overrides_a_call_time_training_argument_in_fit_and_evaluate():
+    """Why the walk ignores ``training=`` at call sites: the outer training flag wins (Keras 3)."""
+    import numpy as np
+
+    ones = np.ones((1, 2000), "float32")
+    inputs = keras.Input((2000,))
+    always_on = keras.Model(inputs, layers.Dropout(0.5)(inputs, training=True))
+    assert float((always_on.predict(ones, verbose=0) == 0).mean()) == 0.0  # predict/evaluate: training=False
+    inputs = keras.Input((2000,))
+    always_off = keras.Model(inputs, layers.Dropout(0.5)(inputs, training=False))
+    assert 0.4 < float((always_off(ones, training=True).numpy() == 0).mean()) < 0.6  # fit: training=True

@@ -1,10 +1,10 @@
 """Checks for a learner's inverted-dropout function ``dropout_forward(x, rate, training, rng)``.
 
 Grading is split in two so that no check runs in the same process as learner code:
-:func:`probe` calls the function on inputs the grader chooses and records what
-came back (arrays or the exception raised); the ``check_*`` functions are pure
-functions of that record. The judge runs :func:`probe` in a sandbox process and
-the checks in its own.
+the grader plans the calls (:func:`plan`: inputs, rates, seeds), the sandbox's
+runner makes them and sends back only the raw outputs or each call's exception
+(:func:`autograder.sandbox.runner.run_calls`), and the ``check_*`` functions
+here are pure functions of that record, run outside the sandbox.
 """
 
 from __future__ import annotations
@@ -18,25 +18,6 @@ from autograder.checks.result import CheckResult
 
 PROBE_SEED = 8675309
 BAD_RATES = (1.0, -0.1, 1.5)
-
-
-def _call(fn: Callable, x: np.ndarray, rate: float, training: bool, seed: int) -> dict[str, Any]:
-    """One call, recorded as {'out': array} or {'error': 'Type: message'}; never raises."""
-    x_before, x = x, np.array(x, copy=True)  # each call gets its own copy: in-place edits stay local
-    try:
-        out = fn(x, rate, training, np.random.default_rng(seed))
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__,
-                "is_value_error": isinstance(exc, ValueError)}
-    record: dict[str, Any] = {"input_modified": not np.array_equal(x, x_before, equal_nan=True)}
-    if not isinstance(out, np.ndarray):
-        record["returned_type"] = type(out).__name__
-        try:
-            out = np.asarray(out, dtype=float)
-        except Exception:
-            return {**record, "error": f"returned a {type(out).__name__}, not an array", "error_type": "BadReturn"}
-    record["out"] = out
-    return record
 
 
 def probe_inputs() -> dict[str, tuple[np.ndarray, float, bool, int]]:
@@ -56,9 +37,38 @@ def probe_inputs() -> dict[str, tuple[np.ndarray, float, bool, int]]:
     }
 
 
-def probe(fn: Callable) -> dict[str, dict[str, Any]]:
-    """Call ``fn`` on every grader input; the record is all the checks ever see."""
-    return {name: _call(fn, x, rate, training, seed) for name, (x, rate, training, seed) in probe_inputs().items()}
+def plan() -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """The calls the grader makes, as data for the runner: ``(calls, input arrays by name)``."""
+    calls, arrays = [], {}
+    for name, (x, rate, training, seed) in probe_inputs().items():
+        calls.append({"name": name, "input": name, "rate": rate, "training": training, "seed": seed})
+        arrays[name] = x
+    return calls, arrays
+
+
+CALL_SCHEMA = {"input_modified?": bool, "returned_type?": str, "raised?": str, "raised_mro?": [str], "message?": str}
+
+
+def record_from_run(calls: dict[str, dict[str, Any]], outputs: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+    """The checks' record from the runner's raw results: outputs, or the exception each call raised.
+
+    A call the runner did not report counts as failed. Whether an exception is a
+    ``ValueError`` is read from its class hierarchy's names, so a subclass counts.
+    """
+    record: dict[str, dict[str, Any]] = {}
+    for name in probe_inputs():
+        raw = calls.get(name)
+        if raw is None or ("raised" not in raw and name not in outputs):
+            record[name] = {"error": "no result was recorded for this call", "error_type": "Missing",
+                            "is_value_error": False}
+        elif "raised" in raw:
+            record[name] = {"error": f"{raw['raised']}: {raw.get('message', '')}", "error_type": raw["raised"],
+                            "is_value_error": "ValueError" in raw.get("raised_mro", [])}
+        else:
+            record[name] = {"input_modified": bool(raw.get("input_modified")), "out": outputs[name]}
+            if "returned_type" in raw:
+                record[name]["returned_type"] = raw["returned_type"]
+    return record
 
 
 # ----- pure checks on a probe record ----------------------------------------------------------
@@ -173,23 +183,3 @@ CHECKS: dict[str, Callable[[dict, str, float], CheckResult]] = {
     "shape_dtype": check_shape_dtype,
     "bad_rate": check_bad_rate,
 }
-
-
-# ----- (de)serialization of a probe record, for the trip out of the sandbox ------------------
-
-
-def record_to_arrays(rec: dict[str, dict[str, Any]]) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
-    """Split a record into arrays (for np.savez) and JSON-safe metadata."""
-    arrays, meta = {}, {}
-    for name, r in rec.items():
-        meta[name] = {k: v for k, v in r.items() if k != "out"}
-        if "out" in r:
-            arrays[name] = np.asarray(r["out"])
-    return arrays, meta
-
-
-def record_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, dict[str, Any]]) -> dict[str, dict]:
-    rec = {name: dict(m) for name, m in meta.items()}
-    for name, arr in arrays.items():
-        rec[name]["out"] = arr
-    return rec

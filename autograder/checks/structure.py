@@ -2,15 +2,18 @@
 
 A model is first reduced to a chain of *ops* (Dense, Dropout, BatchNormalization,
 Activation, anything else), whichever way it was built: ``Sequential``,
-``model.add``, the Functional API, nested models, ``keras`` or ``tf.keras``
-names. The given Dense layers anchor the pattern: the gaps between them are
-*slots* (slot 0 is the input, slot i follows hidden Dense layer i), and the task
+``model.add``, the Functional API, nested models, reused layers, ``keras`` or
+``tf.keras`` names. The chain is read from the model's serialized JSON (its call
+graph), so the check is a pure function of data: the judge runs it outside the
+sandbox on the JSON that came out of it, with no TensorFlow in the process.
+The given Dense layers anchor the pattern: the gaps between them are *slots* (slot 0 is the input, slot i follows hidden Dense layer i), and the task
 says what each slot must hold. Messages name the slot, so a learner reads
 "no Dropout after hidden Dense layer 2" rather than a failed assertion.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,39 +64,128 @@ def _constraint(value: Any) -> str | None:
     return f"{type(value).__name__}({getattr(value, 'max_value', '')})"
 
 
-def layer_to_op(layer: Any) -> Op:
-    """Reduce a Keras layer to an :class:`Op`."""
-    name = type(layer).__name__
-    cfg = layer.get_config()
-    if name == "Dense":
+MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+MAX_LAYERS = 1000  # a hand-made config with more layers than this is refused, not walked
+
+
+class GraphError(ValueError):
+    """The model is not a single chain from one input to one output; the message says why."""
+
+
+def layer_to_op(class_name: str, cfg: Mapping[str, Any]) -> Op:
+    """Reduce one serialized Keras layer (its class name and config) to an :class:`Op`."""
+    if class_name == "Dense":
         return Op(
             "dense",
-            name,
+            class_name,
             units=int(cfg["units"]),
             activation=_activation_name(cfg.get("activation", "linear")),
             regularizer=_regularizer(cfg.get("kernel_regularizer")),
             constraint=_constraint(cfg.get("kernel_constraint")),
         )
-    if name == "Dropout":
-        return Op("dropout", name, rate=float(cfg["rate"]))
-    if name == "BatchNormalization":
-        return Op("batchnorm", name)
-    if name == "Activation":
-        return Op("activation", name, activation=_activation_name(cfg["activation"]))
-    if name in ACTIVATION_LAYERS:
-        return Op("activation", name, activation=ACTIVATION_LAYERS[name])
-    return Op("other", name)
+    if class_name == "Dropout":
+        return Op("dropout", class_name, rate=float(cfg["rate"]))
+    if class_name == "BatchNormalization":
+        return Op("batchnorm", class_name)
+    if class_name == "Activation":
+        return Op("activation", class_name, activation=_activation_name(cfg["activation"]))
+    if class_name in ACTIVATION_LAYERS:
+        return Op("activation", class_name, activation=ACTIVATION_LAYERS[class_name])
+    return Op("other", class_name)
+
+
+def model_config(model: Any) -> dict[str, Any]:
+    """The serialized model (``{"class_name": ..., "config": ...}``) from a model, its JSON, or the dict."""
+    if isinstance(model, Mapping):
+        return dict(model)
+    config = json.loads(model) if isinstance(model, str | bytes) else json.loads(model.to_json())
+    if not isinstance(config, dict):
+        raise GraphError("the model's configuration is not a JSON object.")
+    return config
 
 
 def model_ops(model: Any) -> list[Op]:
-    """The model's layers in order, nested models expanded, input layers dropped."""
-    ops: list[Op] = []
-    for layer in model.layers:
-        if hasattr(layer, "layers") and type(layer).__name__ in {"Sequential", "Functional", "Model"}:
-            ops.extend(model_ops(layer))
-        elif type(layer).__name__ not in TRANSPARENT:
-            ops.append(layer_to_op(layer))
-    return ops
+    """The ops applied from the model's input to its output, in order, by walking the call graph.
+
+    The walk follows the *call sites* recorded in the serialized model, not the list of
+    layer objects, so a layer applied twice (one ``Dropout`` reused after two Dense layers)
+    counts at both places, and a nested model is expanded where it is called. Keras 3
+    overrides a call's ``training=`` argument with the value ``fit``/``evaluate`` pass
+    (checked in tests/test_structure_checks.py), so that argument changes nothing here.
+    """
+    return _ops(model_config(model), depth=0)
+
+
+def _ops(serialized: Mapping[str, Any], depth: int) -> list[Op]:
+    if depth > 20:
+        raise GraphError("the model nests other models more than 20 levels deep.")
+    class_name, cfg = serialized.get("class_name"), serialized.get("config") or {}
+    layers = cfg.get("layers")
+    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
+        raise GraphError(f"the configuration of {class_name!r} has no readable list of layers.")
+    if class_name == "Sequential":
+        ops: list[Op] = []
+        for layer in layers:
+            ops.extend(_layer_ops(layer, depth))
+        return ops
+    return _functional_ops(cfg, layers, depth)
+
+
+def _layer_ops(layer: Mapping[str, Any], depth: int) -> list[Op]:
+    class_name = layer.get("class_name")
+    if class_name in MODEL_CLASSES:
+        return _ops(layer, depth + 1)
+    if class_name in TRANSPARENT:
+        return []
+    return [layer_to_op(str(class_name), layer.get("config") or {})]
+
+
+def _single(refs: Any, what: str) -> list[Any]:
+    """``["name", node, tensor]`` from Keras' one-or-many encoding of a model's inputs or outputs."""
+    if isinstance(refs, list) and refs and isinstance(refs[0], str):
+        return refs
+    if isinstance(refs, list) and len(refs) == 1 and isinstance(refs[0], list):
+        return refs[0]
+    n = len(refs) if isinstance(refs, list) else "?"
+    raise GraphError(f"the model has {n} {what}s; the task's model has one {what} and is one chain of layers.")
+
+
+def _tensor_refs(value: Any) -> list[list[Any]]:
+    """Every ``keras_history`` reference among a call's arguments (nested lists and dicts included)."""
+    if isinstance(value, Mapping):
+        if value.get("class_name") == "__keras_tensor__":
+            return [list(value.get("config", {}).get("keras_history", []))]
+        return [r for v in value.values() for r in _tensor_refs(v)]
+    if isinstance(value, list | tuple):
+        return [r for v in value for r in _tensor_refs(v)]
+    return []
+
+
+def _functional_ops(cfg: Mapping[str, Any], layers: list, depth: int) -> list[Op]:
+    by_name = {layer.get("name") or layer.get("config", {}).get("name"): layer for layer in layers}
+    input_name = _single(cfg.get("input_layers"), "input")[0]
+    name, node_index, _ = _single(cfg.get("output_layers"), "output")
+    chain: list[list[Op]] = []
+    for _ in range(MAX_LAYERS):
+        layer = by_name.get(name)
+        if layer is None:
+            raise GraphError(f"the model's graph refers to a layer {name!r} it does not contain.")
+        if layer.get("class_name") in TRANSPARENT:
+            if name != input_name:
+                raise GraphError(f"the model's graph starts at {name!r}, which is not its input.")
+            return [op for ops in reversed(chain) for op in ops]
+        nodes = layer.get("inbound_nodes") or []
+        if not isinstance(node_index, int) or not 0 <= node_index < len(nodes):
+            raise GraphError(f"the model's graph refers to a call of {name!r} that is not recorded.")
+        refs = _tensor_refs(nodes[node_index])
+        if len(refs) != 1 or len(refs[0]) != 3:
+            raise GraphError(
+                f"layer {name!r} ({layer.get('class_name')}) combines {len(refs)} tensors: the model branches "
+                "and merges. The task's model is a single chain of layers from the input to the output."
+            )
+        chain.append(_layer_ops(layer, depth))
+        name, node_index, _ = refs[0]
+    raise GraphError(f"the model's graph has more than {MAX_LAYERS} calls, or a cycle.")
 
 
 @dataclass(frozen=True)
@@ -131,8 +223,13 @@ def _describe_dense(ops: list[Op]) -> str:
 
 
 def structure_problems(model: Any, expected: Expected) -> list[str]:
-    """Every way ``model`` differs from what the task asks, in words a learner can act on."""
-    ops = model_ops(model)
+    """Every way ``model`` (a model, its JSON or its config) differs from the task, in words a learner can act on."""
+    try:
+        ops = model_ops(model)
+    except GraphError as exc:
+        return [str(exc)]
+    except (KeyError, TypeError, ValueError) as exc:  # a malformed, hand-made configuration
+        return [f"the model's configuration could not be read ({type(exc).__name__}: {exc})."]
     problems: list[str] = []
     dense_idx = [i for i, o in enumerate(ops) if o.kind == "dense"]
     want_units = (*expected.hidden_units, expected.output_units)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograder.checks.structure import Expected
 from autograder.recipe import Recipe
+from autograder.tasks.base import Part
 from autograder.tasks.keras_task import KerasTask
 
 
@@ -22,6 +23,28 @@ def baseline(n_features: int):
         name="wide_mlp",
     )
 
+
+GIVEN_CODE = """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.Dense(256, activation="relu"),
+                             layers.Dense(256, activation="relu"), layers.Dense(10, activation="softmax")])
+"""
+
+MISTAKES = (
+    ("input_dropout_only", """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.Dropout(0.1),
+                             layers.Dense(256, activation="relu"), layers.Dense(256, activation="relu"),
+                             layers.Dense(10, activation="softmax")])
+"""),
+    ("rates_swapped", """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.Dropout(0.5),
+                             layers.Dense(256, activation="relu"), layers.Dropout(0.1),
+                             layers.Dense(256, activation="relu"), layers.Dropout(0.1),
+                             layers.Dense(10, activation="softmax")])
+"""),
+)
 
 TASK = KerasTask(
     name="ex1_add_dropout",
@@ -45,9 +68,9 @@ TASK = KerasTask(
     ),
     baseline=baseline,
     solution_cell="ex1_build_model",
-    structure_id="ex1_structure",
-    structure_points=3,
-    validation_id="ex1_validation",
-    validation_points=2,
+    structure=Part("ex1_structure", 3),
+    validation=Part("ex1_validation", 2),
     max_params=1_000_000,
+    given_code=GIVEN_CODE,
+    mistakes=MISTAKES,
 )

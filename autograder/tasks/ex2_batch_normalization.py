@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograder.checks.structure import Expected
 from autograder.recipe import Recipe
+from autograder.tasks.base import Part
 from autograder.tasks.keras_task import KerasTask
 
 
@@ -22,6 +23,27 @@ def baseline(n_features: int):
         name="concrete_mlp",
     )
 
+
+GIVEN_CODE = """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.Dense(64, activation="relu"),
+                             layers.Dense(64, activation="relu"), layers.Dense(1)])
+"""
+
+MISTAKES = (
+    ("first_layer_only", """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.BatchNormalization(),
+                             layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"),
+                             layers.Dense(1)])
+"""),
+    ("hidden_only", """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.Dense(64, activation="relu"),
+                             layers.BatchNormalization(), layers.Dense(64, activation="relu"),
+                             layers.BatchNormalization(), layers.Dense(1)])
+"""),
+)
 
 TASK = KerasTask(
     name="ex2_batch_normalization",
@@ -44,9 +66,9 @@ TASK = KerasTask(
     ),
     baseline=baseline,
     solution_cell="ex2_build_model",
-    structure_id="ex2_structure",
-    structure_points=3,
-    validation_id="ex2_validation",
-    validation_points=2,
+    structure=Part("ex2_structure", 3),
+    validation=Part("ex2_validation", 2),
+    given_code=GIVEN_CODE,
+    mistakes=MISTAKES,
     max_params=500_000,
 )

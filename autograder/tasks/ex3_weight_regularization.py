@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autograder.checks.structure import Expected
 from autograder.recipe import Recipe
+from autograder.tasks.base import Part
 from autograder.tasks.keras_task import KerasTask
 
 L2_STRENGTH = 1e-2
@@ -24,6 +25,21 @@ def baseline(n_features: int):
         name="wine_mlp",
     )
 
+
+GIVEN_CODE = """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)), layers.Dense(512, activation="relu"),
+                             layers.Dense(512, activation="relu"), layers.Dense(1)])
+"""
+
+MISTAKES = (
+    ("penalty_too_weak", """
+def build_model(n_features):
+    return keras.Sequential([keras.Input((n_features,)),
+        layers.Dense(512, activation="relu", kernel_regularizer=regularizers.l2(1e-4)),
+        layers.Dense(512, activation="relu", kernel_regularizer=regularizers.l2(1e-4)), layers.Dense(1)])
+"""),
+)
 
 TASK = KerasTask(
     name="ex3_weight_regularization",
@@ -48,9 +64,9 @@ TASK = KerasTask(
     ),
     baseline=baseline,
     solution_cell="ex3_build_model",
-    structure_id="ex3_structure",
-    structure_points=3,
-    validation_id="ex3_validation",
-    validation_points=2,
+    structure=Part("ex3_structure", 3),
+    validation=Part("ex3_validation", 2),
+    given_code=GIVEN_CODE,
+    mistakes=MISTAKES,
     max_params=2_000_000,
 )

@@ -1,27 +1,39 @@
 """What a "change this Keras model" exercise is, and everything a learner or the judge asks of it.
 
 A :class:`KerasTask` bundles the given model, the expected structure, the
-grader's training recipe and the calibrated bound. The learner calls its
-methods in the notebook (``train``, ``check``); the judge calls
-:meth:`KerasTask.grade_model_json` on a config obtained outside the learner's
-kernel. Both go through the same functions, so they agree.
+grader's training recipe and the calibrated bound. The judge grades the JSON
+config that came out of the sandbox: the structure check is a pure function of
+that JSON, and the validation part trains the rebuilt model in a second, fresh
+sandbox where no learner code ever ran. The learner's ``task.train`` and
+``task.check`` in the notebook go through the same functions on the learner's
+own model, so the number the learner sees is the number that is graded.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograder.checks.result import CheckResult
 from autograder.checks.structure import Expected, check_structure
-from autograder.recipe import Recipe, final_score, fit_from_json, load_data, model_from_json
+from autograder.recipe import Recipe, final_score, fit_from_json, load_data
+from autograder.sandbox.channel import validate
+from autograder.tasks.base import Exercise, Graded, Part
+
+if TYPE_CHECKING:
+    from autograder.sandbox import RunOutcome, Sandbox
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 BOUNDS_FILE = CALIBRATION_DIR / "bounds.json"
+MAX_MODEL_JSON_BYTES = 2 * 1024**2
+TRAIN_SECONDS = 600.0  # the grader's training run of one model, in the sandbox
+HISTORY_SCHEMA = {str: [float]}
 
 
 def calibrated_bound(task_name: str) -> float:
@@ -31,21 +43,25 @@ def calibrated_bound(task_name: str) -> float:
 
 
 @dataclass(frozen=True)
-class KerasTask:
+class KerasTask(Exercise):
     name: str
     title: str
     recipe: Recipe
     expected: Expected
     baseline: Callable[[int], Any]
     solution_cell: str  # nbgrader grade_id of the cell that defines build_model
-    structure_id: str
-    structure_points: float
-    validation_id: str
-    validation_points: float
+    structure: Part
+    validation: Part
     max_params: int
+    mistakes: tuple[tuple[str, str], ...] = ()  # (name, solution-cell code) besides the unchanged given model
+    given_code: str = ""  # the given model as solution-cell code (the first wrong answer)
     function_name: str = "build_model"
 
     # ----- facts -------------------------------------------------------------------------
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        return (self.structure, self.validation)
+
     @cached_property
     def n_features(self) -> int:
         return load_data(self.recipe).n_features
@@ -53,10 +69,6 @@ class KerasTask:
     @property
     def bound(self) -> float:
         return calibrated_bound(self.name)
-
-    @property
-    def grade_ids(self) -> tuple[str, ...]:
-        return (self.structure_id, self.validation_id)
 
     @property
     def score_label(self) -> str:
@@ -76,6 +88,8 @@ class KerasTask:
 
     def train(self, build_or_model: Any, *, verbose: int = 0) -> dict[str, list[float]]:
         """Train with the grader's recipe (cached per model config): the number you see is the grade's."""
+        from autograder.recipe import model_from_json
+
         model_json = self.model_json(build_or_model)
         n_params = model_from_json(model_json).count_params()
         if n_params > self.max_params:
@@ -89,56 +103,97 @@ class KerasTask:
     def check(self, grade_id: str, build_or_model: Any) -> CheckResult:
         """Run one graded part in the notebook; print the verdict and fail loudly if it is not met."""
         model_json = self.model_json(build_or_model)
-        result = {r.grade_id: r for r in self.grade_model_json(model_json, parts=(grade_id,))}[grade_id]
-        print(("PASSED" if result.passed else "NOT YET") + f" [{result.points:g}/{result.max_points:g}]")
-        print(result.message)
-        if not result.passed:
-            raise AssertionError(result.message)
-        return result
+        if grade_id == self.structure.grade_id:
+            return self.verdict(self.check_structure(model_json))
+        return self.verdict(self.check_validation(self.train(build_or_model)))
 
-    # ----- the judge's side ------------------------------------------------------------------
-    def grade_model_json(
-        self, model_json: str, *, n_params: int | None = None, parts: tuple[str, ...] | None = None
-    ) -> list[CheckResult]:
-        """Structure and validation results for a model config. Pure: no learner code runs here."""
-        parts = parts or self.grade_ids
-        if n_params is not None and n_params > self.max_params:
-            msg = (
-                f"the model has {n_params:,} parameters; this task allows at most {self.max_params:,} "
-                "(the given model has far fewer). It was not trained."
-            )
-            return [CheckResult.zero(g, self._points(g), msg) for g in parts]
-        try:
-            model = model_from_json(model_json)
-        except Exception as exc:  # a malformed or unsafe config is a learner error, not a crash
-            msg = f"the model could not be rebuilt from its configuration: {type(exc).__name__}: {exc}"
-            return [CheckResult.zero(g, self._points(g), msg) for g in parts]
-        if model.count_params() > self.max_params:
-            return self.grade_model_json(model_json, n_params=model.count_params(), parts=parts)
-        results = []
-        if self.structure_id in parts:
-            results.append(check_structure(model, self.expected, self.structure_id, self.structure_points))
-        if self.validation_id in parts:
-            results.append(self._check_validation(model_json))
-        return results
+    # ----- decisions: pure functions of artifacts -------------------------------------------------
+    def check_structure(self, model_json: str) -> CheckResult:
+        return check_structure(model_json, self.expected, self.structure.grade_id, self.structure.points)
 
-    def _check_validation(self, model_json: str) -> CheckResult:
-        try:
-            history = _train_cached(model_json, self.recipe, 0)
-        except Exception as exc:
-            return CheckResult.zero(
-                self.validation_id,
-                self.validation_points,
-                f"training your model with the grader's settings failed: {type(exc).__name__}: {exc}",
-            )
+    def check_validation(self, history: dict[str, list[float]]) -> CheckResult:
+        part = self.validation
         value, bound = self.score(history), self.bound
         text = f"{self.score_label} = {value:.4f} (it must be below {bound:.4f})"
         if value < bound:
-            return CheckResult(self.validation_id, self.validation_points, self.validation_points, "OK: " + text)
-        return CheckResult.zero(self.validation_id, self.validation_points, "too high: " + text)
+            return CheckResult(part.grade_id, part.points, part.points, "OK: " + text)
+        return CheckResult.zero(part.grade_id, part.points, "too high: " + text)
 
-    def _points(self, grade_id: str) -> float:
-        return self.structure_points if grade_id == self.structure_id else self.validation_points
+    def too_big(self, n_params: int) -> str:
+        return (f"the model has {n_params:,} parameters; this task allows at most {self.max_params:,} "
+                "(the given model has far fewer). It was not trained.")
+
+    # ----- the judge's side ------------------------------------------------------------------
+    def extract_request(self, source: str):
+        request = {"mode": "extract", "kind": "keras_model", "source": source, "function": self.function_name,
+                   "args": [self.n_features]}
+        return request, {}
+
+    @property
+    def artifact_schema(self) -> dict:
+        return {"status": str, "model_json": str, "n_params": int}
+
+    def train_request(self, model_json: str | None = None) -> dict[str, Any]:
+        """The runner's ``train`` request: this model config, or (None) the given model."""
+        recipe = {**asdict(self.recipe), "metrics": list(self.recipe.metrics)}
+        return {"mode": "train", "model_json": model_json, "task": self.name, "recipe": recipe,
+                "max_params": self.max_params}
+
+    def grade(self, artifact: RunOutcome, sandbox: Sandbox, *, train_seconds: float = TRAIN_SECONDS,
+              given_cache: Path | None = None, **_: Any) -> Graded:
+        from autograder.sandbox import SandboxError
+
+        model_json, n_params = artifact.meta["model_json"], artifact.meta["n_params"]
+        if len(model_json) > MAX_MODEL_JSON_BYTES:
+            return Graded(self.zero_all(f"the model's configuration is larger than {MAX_MODEL_JSON_BYTES:,} "
+                                        "bytes; keep the given layers."))
+        if n_params > self.max_params:
+            return Graded(self.zero_all(self.too_big(n_params)))
+        structure = self.check_structure(model_json)
+        try:
+            run = sandbox.run(self.train_request(model_json), wall_seconds=train_seconds)
+            validate(run.meta, {"status": str, "history": HISTORY_SCHEMA, "n_params": int}, "training result")
+            history = run.meta["history"]
+        except SandboxError as exc:
+            message = str(exc)
+            if message.startswith("the model has"):  # refused for its size: nothing about it is graded
+                return Graded(self.zero_all(message))
+            return Graded([structure, CheckResult.zero(self.validation.grade_id, self.validation.points, message)])
+        curves = {"your model": history}
+        if given_cache is not None:
+            curves["the given model"] = self.given_history(sandbox, given_cache, train_seconds)
+        return Graded([structure, self.check_validation(history)], curves=curves)
+
+    def given_history(self, sandbox: Sandbox, cache_dir: Path, train_seconds: float = TRAIN_SECONDS
+                      ) -> dict[str, list[float]]:
+        """The given model's curves under the recipe: trained once per course, cached by what determines them."""
+        key = json.dumps([self.name, self.given_code, asdict(self.recipe), *package_versions()],
+                         sort_keys=True, default=str)
+        path = Path(cache_dir) / f"given-{self.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        history = sandbox.run(self.train_request(None), wall_seconds=train_seconds).meta["history"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(history))
+        tmp.replace(path)
+        return history
+
+    def wrong_answers(self) -> dict[str, str]:
+        return {"no_fix": self.given_code, **dict(self.mistakes)}
+
+
+def package_versions() -> list[str]:
+    """The versions that can change a training run's numbers (read without importing TensorFlow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import autograder
+
+    found = [f"autograder {autograder.__version__}"]
+    for name in ("keras", "tensorflow-cpu", "tensorflow", "numpy"):
+        with contextlib.suppress(PackageNotFoundError):
+            found.append(f"{name} {version(name)}")
+    return found
 
 
 _TRAIN_CACHE: dict[tuple[str, Recipe], dict[str, list[float]]] = {}
