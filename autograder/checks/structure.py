@@ -6,8 +6,9 @@ Activation, anything else), whichever way it was built: ``Sequential``,
 ``tf.keras`` names. The chain is read from the model's serialized JSON (its call
 graph), so the check is a pure function of data: the judge runs it outside the
 sandbox on the JSON that came out of it, with no TensorFlow in the process.
-The given Dense layers anchor the pattern: the gaps between them are *slots* (slot 0 is the input, slot i follows hidden Dense layer i), and the task
-says what each slot must hold. Messages name the slot, so a learner reads
+The given Dense layers anchor the pattern: the gaps between them are *slots*
+(slot 0 is the input, slot i follows hidden Dense layer i), and the task says
+what each slot must hold. Messages name the slot, so a learner reads
 "no Dropout after hidden Dense layer 2" rather than a failed assertion.
 """
 
