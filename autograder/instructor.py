@@ -1,8 +1,9 @@
 """``course-grade``: grade every collected submission of an assignment, end to end, with nbgrader.
 
 For each student folder in ``submitted/``: check the notebooks can be read,
-run ``nbgrader autograde`` (which executes the notebook and lets the
-out-of-kernel judge set the autograded scores), then, for the whole class,
+run ``nbgrader autograde`` (which, with this course's config, executes nothing:
+the judge runs the solution cell in the bubblewrap sandbox and sets the
+autograded scores), then, for the whole class,
 ``nbgrader generate_feedback`` and ``nbgrader export``. A student's broken
 submission costs that student points, with a reason in the summary; it never
 stops the run. The exit status is non-zero only when the grading system itself
@@ -11,6 +12,11 @@ script can tell "a student's code is wrong" from "the grader is broken".
 
     course-grade ex1_add_dropout                  # all students
     course-grade ex1_add_dropout --student alice  # one student
+    course-grade ex1_add_dropout --unsandboxed    # no bubblewrap: trusted submissions only
+
+Without bubblewrap (or where it cannot create namespaces) course-grade stops and
+says how to install it, unless ``--unsandboxed`` is given; every row of the
+report then says UNSANDBOXED.
 """
 
 from __future__ import annotations
@@ -26,9 +32,9 @@ import nbformat
 from tqdm import tqdm
 
 from autograder.nbgrader_cli import nbgrader
+from autograder.sandbox import SandboxUnavailable, check_available
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "exercises"
-STUDENT_ERRORS = ("DeadKernelError", "Kernel died", "kernel died")
 COURSE_ID = "keras-regularization"
 NBGRADER_FAILED = "There was an error processing"
 
@@ -41,6 +47,7 @@ class StudentReport:
     score: float = 0.0
     max_score: float = 0.0
     parts: dict[str, float] = field(default_factory=dict)
+    isolation: str = "bubblewrap"
 
 
 def expected_notebooks(course: Path, assignment: str) -> list[str]:
@@ -88,23 +95,18 @@ def record_zero_submission(course: Path, assignment: str, student: str) -> None:
 
 
 def _autograde_failed(proc) -> bool:
-    """nbgrader's own verdict. Its log also says ERROR for things it handles (a cell timeout)."""
+    """nbgrader's own verdict. Its log also says ERROR for things it handles."""
     return proc.returncode != 0 or NBGRADER_FAILED in proc.stdout + proc.stderr
 
 
-def autograde_student(course: Path, assignment: str, report: StudentReport) -> None:
-    args = ("autograde", assignment, f"--student={report.student}", "--force")
+def autograde_student(course: Path, assignment: str, report: StudentReport, *, unsandboxed: bool = False) -> None:
+    args = ["autograde", assignment, f"--student={report.student}", "--force"]
+    if unsandboxed:
+        args.append("--JudgeInSandbox.unsandboxed=True")
+        report.isolation = "UNSANDBOXED"
     proc = nbgrader(*args, course_dir=course, check=False, capture=True)
     if not _autograde_failed(proc):
         return
-    if any(marker in proc.stdout + proc.stderr for marker in STUDENT_ERRORS):
-        # The learner's code took the kernel down (exit, memory). The judge never needed the kernel:
-        # grade again without executing, so every part still gets the judge's score.
-        report.notes.append("the notebook's kernel died while running the submission (exit() or out of "
-                            "memory?); it was graded from its solution cells without executing the notebook.")
-        proc = nbgrader(*args, "--no-execute", course_dir=course, check=False, capture=True)
-        if not _autograde_failed(proc):
-            return
     log = proc.stdout + proc.stderr
     report.system_failure = "\n".join(line for line in log.splitlines() if line.strip())[-2500:]
 
@@ -131,6 +133,7 @@ def print_summary(reports: list[StudentReport], part_names: list[str]) -> None:
     for r in reports:
         cells = "  ".join(f"{r.parts.get(p, 0.0):>{len(p)}g}" for p in part_names)
         status = "  GRADING FAILURE" if r.system_failure else ""
+        status += "  UNSANDBOXED" if r.isolation != "bubblewrap" else ""
         print(f"{r.student:{width}}  {r.score:>4g}/{r.max_score:<4g}  {cells}{status}")
         for note in r.notes:
             print(f"{'':{width}}  note: {note}")
@@ -139,13 +142,14 @@ def print_summary(reports: list[StudentReport], part_names: list[str]) -> None:
 def write_report(path: Path, reports: list[StudentReport], part_names: list[str]) -> None:
     with path.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student", "score", "max_score", *part_names, "notes", "system_failure"])
+        writer.writerow(["student", "score", "max_score", *part_names, "notes", "system_failure", "isolation"])
         for r in reports:
             writer.writerow([r.student, r.score, r.max_score, *(r.parts.get(p, 0.0) for p in part_names),
-                             " | ".join(r.notes), r.system_failure or ""])
+                             " | ".join(r.notes), r.system_failure or "", r.isolation])
 
 
-def grade_assignment(course: Path, assignment: str, students: list[str] | None = None) -> list[StudentReport]:
+def grade_assignment(course: Path, assignment: str, students: list[str] | None = None, *,
+                     unsandboxed: bool = False) -> list[StudentReport]:
     """Autograde, give feedback and export grades for ``assignment``; return one report per student."""
     expected = expected_notebooks(course, assignment)
     if not expected:
@@ -161,7 +165,7 @@ def grade_assignment(course: Path, assignment: str, students: list[str] | None =
         report = StudentReport(student=folder.name)
         report.notes += preflight(folder / assignment, expected)
         if any((folder / assignment / f"{name}.ipynb").exists() for name in expected):
-            autograde_student(course, assignment, report)
+            autograde_student(course, assignment, report, unsandboxed=unsandboxed)
         else:
             record_zero_submission(course, assignment, report.student)
         collect_scores(course, assignment, report)
@@ -178,9 +182,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment", help="e.g. ex1_add_dropout")
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="nbgrader course directory")
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade without the bubblewrap sandbox: submissions run with your rights (trusted "
+                             "code only); every row of the report says UNSANDBOXED")
     args = parser.parse_args(argv)
     course = args.course.resolve()
-    reports = grade_assignment(course, args.assignment, args.student)
+    if not args.unsandboxed:
+        try:
+            check_available()
+        except SandboxUnavailable as exc:
+            print(f"course-grade: cannot isolate submissions: {exc}", file=sys.stderr)
+            return 2
+    else:
+        print("WARNING: grading UNSANDBOXED: submissions run with your rights and can read, write and signal "
+              "anything you can.", file=sys.stderr)
+    reports = grade_assignment(course, args.assignment, args.student, unsandboxed=args.unsandboxed)
     if not reports:
         print(f"no submissions for {args.assignment} in {course / 'submitted'}")
         return 0

@@ -1,35 +1,33 @@
-"""nbgrader preprocessor that makes the out-of-kernel judge's scores the ones nbgrader records.
+"""nbgrader preprocessors: the judge's verdicts become the scores nbgrader records.
 
-``nbgrader autograde`` executes the submission in a kernel; the learner's code
-runs there and could, in principle, tamper with any check executed in that
-kernel. This preprocessor runs after execution and before ``SaveAutoGrades``: it
-calls :mod:`autograder.judge` in a separate process and rewrites the outputs of
-the judged test cells so nbgrader's own rule (error output = 0 points, numeric
-result = partial credit, otherwise full points) yields the judge's score, with
-the judge's message shown to the learner in the feedback.
+``nbgrader autograde`` here does not execute the learner's notebook (the course's
+config leaves nbgrader's ``Execute`` step out): ``JudgeInSandbox`` hands the
+notebook, as data, to :mod:`autograder.judge`, which runs the solution cell in
+the sandbox, and then writes each judged test cell's outputs so that nbgrader's
+own rule (error output = 0 points, numeric result = partial credit, otherwise
+full points) yields the judge's score, with the judge's message (and, for Keras
+exercises, the grader's learning curves) in the feedback.
 
 Enabled in ``exercises/nbgrader_config.py``.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Float
+from traitlets import Bool, Float, Unicode
 
 from autograder.checks.result import CheckResult
+from autograder.feedback import curves_output
+from autograder.judge import EXTRACT_SECONDS, JUDGE_SECONDS, Budget, JudgeFailure, judge_notebook
+from autograder.sandbox import Limits, Sandbox, SandboxUnavailable
 from autograder.tasks import TASKS
+from autograder.tasks.keras_task import TRAIN_SECONDS, KerasTask
 
-
-class JudgeFailure(RuntimeError):
-    """The grading system itself failed (not the learner's code): the instructor must look."""
+__all__ = ["JudgeFailure", "JudgeInSandbox", "RestoreDeletedCells", "result_outputs"]
 
 
 def result_outputs(result: CheckResult) -> list[NotebookNode]:
@@ -50,44 +48,52 @@ def result_outputs(result: CheckResult) -> list[NotebookNode]:
     return outputs
 
 
-def run_judge(nb: NotebookNode, task_name: str, timeout: float, sandbox_timeout: float) -> list[CheckResult]:
-    """Judge ``nb`` in a fresh interpreter; raise JudgeFailure if the judge itself breaks."""
-    with tempfile.TemporaryDirectory(prefix="judge-") as tmp:
-        nb_path, out_path = Path(tmp) / f"{task_name}.ipynb", Path(tmp) / "results.json"
-        nbformat.write(nb, nb_path)
-        cmd = [sys.executable, "-m", "autograder.judge", str(nb_path), "--task", task_name, "--json", str(out_path),
-               "--timeout", str(sandbox_timeout)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as exc:
-            raise JudgeFailure(f"the judge did not finish {task_name} within {timeout:g} s") from exc
-        if proc.returncode != 0 or not out_path.exists():
-            raise JudgeFailure(f"the judge failed on {task_name} (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-        return [CheckResult.from_dict(d) for d in json.loads(out_path.read_text())]
+def autograded_test_ids(nb: NotebookNode) -> set[str]:
+    return {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+            if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")}
 
 
 class JudgeInSandbox(NbGraderPreprocessor):
-    """Replace the outputs of judged test cells with the out-of-kernel judge's verdicts."""
+    """Set every autograded test cell's outputs from the judge's verdicts."""
 
-    judge_timeout = Float(900.0, help="Seconds the judge may take for one notebook.").tag(config=True)
-    sandbox_timeout = Float(120.0, help="Seconds the learner's solution cell may take in the sandbox.").tag(
-        config=True
-    )
+    sandbox_timeout = Float(EXTRACT_SECONDS, help="Seconds the learner's solution cell may take in the sandbox.").tag(
+        config=True)
+    train_timeout = Float(TRAIN_SECONDS, help="Seconds the grader's training run may take in the sandbox.").tag(
+        config=True)
+    judge_timeout = Float(JUDGE_SECONDS, help="Seconds for everything about one notebook.").tag(config=True)
+    unsandboxed = Bool(False, help="Run learner code without bubblewrap isolation (trusted code only).").tag(
+        config=True)
+    cache_dir = Unicode("", help="Where the given models' curves are kept (empty: no curves in feedback).").tag(
+        config=True)
 
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         task_name = resources.get("unique_key") or Path(resources.get("metadata", {}).get("name", "")).stem
+        tests = autograded_test_ids(nb)
         if task_name not in TASKS:
+            if tests:
+                raise JudgeFailure(f"{task_name} has autograded test cells {sorted(tests)} but no exercise module "
+                                   "in autograder/tasks: nothing would grade them.")
             return nb, resources
-        results = {r.grade_id: r for r in run_judge(nb, task_name, self.judge_timeout, self.sandbox_timeout)}
-        seen = set()
+        task = TASKS[task_name]
+        unjudged = tests - set(task.grade_ids)
+        if unjudged:
+            raise JudgeFailure(f"{task_name}: test cells {sorted(unjudged)} are not parts of the exercise module.")
+        budget = Budget(self.sandbox_timeout, self.train_timeout, self.judge_timeout)
+        try:
+            graded = judge_notebook(nb, task_name, sandbox=Sandbox(Limits(), self.unsandboxed), budget=budget,
+                                    cache_dir=Path(self.cache_dir) if self.cache_dir else None)
+        except SandboxUnavailable as exc:
+            raise JudgeFailure(str(exc)) from exc
+        results = {r.grade_id: r for r in graded.results}
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
             if grade_id in results and cell.cell_type == "code":
                 cell.outputs = result_outputs(results[grade_id])
-                seen.add(grade_id)
-        for grade_id in sorted(set(results) - seen):
-            self.log.warning("Judged part %s has no test cell in %s", grade_id, task_name)
-        for r in results.values():
+                if isinstance(task, KerasTask) and grade_id == task.validation.grade_id and graded.curves:
+                    title = f"the grader's training run ({task.recipe.epochs} epochs, seed {task.recipe.seed})"
+                    cell.outputs.insert(1, curves_output(graded.curves, task.recipe.score, title))
+        for r in graded.results:
             self.log.info("judge %s: %s %g/%g", task_name, r.grade_id, r.points, r.max_points)
         return nb, resources
 

@@ -1,9 +1,10 @@
 """nbgrader configuration of the course (this folder is the nbgrader course directory).
 
-The one change to nbgrader's defaults that matters: after nbgrader executes a
-submission, ``JudgeInSandbox`` re-grades every autograded part outside the
-learner's kernel (see autograder/nbgrader_plugin.py), so code in a submission
-cannot raise its own score.
+The one change to nbgrader's defaults that matters: ``nbgrader autograde`` does
+not execute a submission. ``JudgeInSandbox`` grades every autograded part by
+running the learner's solution cell in a bubblewrap sandbox and deciding outside
+it (see autograder/nbgrader_plugin.py and the README's "How grading works"), so
+no line of a submission runs with the instructor's rights.
 """
 
 from pathlib import Path
@@ -14,7 +15,6 @@ from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
-    Execute,
     IgnorePattern,
     LimitOutput,
     OverwriteKernelspec,
@@ -43,14 +43,14 @@ c.Autograde.sanitize_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Each cell may run this long in the learner's kernel before it is interrupted (an infinite loop
-# then costs that part, not the whole class run).
+# `nbgrader validate` (the learner's own check before submitting) runs the notebook in the learner's
+# kernel: a cell may run this long there before it is interrupted.
 c.Execute.timeout = 240
 c.Execute.interrupt_on_timeout = True
 
 c.Autograde.create_student = True
+# No `Execute` step: the submission is never run in a kernel with the instructor's rights.
 c.Autograde.autograde_preprocessors = [
-    Execute,
     JudgeInSandbox,
     IgnorePattern,
     ClearMetadataPreprocessor,
@@ -59,5 +59,7 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.JudgeInSandbox.judge_timeout = 900
-c.JudgeInSandbox.sandbox_timeout = 120
+# Time limits (seconds) default to the ones in autograder/judge.py and autograder/tasks/keras_task.py;
+# override them here, e.g. c.JudgeInSandbox.sandbox_timeout = 120, c.JudgeInSandbox.train_timeout = 600.
+# The given models' learning curves, shown in the feedback, are trained once per course and kept here:
+c.JudgeInSandbox.cache_dir = str(Path(__file__).resolve().parent / ".grading_cache")

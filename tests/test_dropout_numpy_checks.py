@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from autograder.checks import dropout_numpy
+from autograder.sandbox.channel import decode, encode, validate
+from autograder.sandbox.runner import run_calls
 from autograder.tasks import EX4
 
 
@@ -57,7 +59,9 @@ def assert_error(x, rate, training, rng):
 
 
 def scores(fn):
-    return {r.grade_id: r for r in EX4.grade_record(dropout_numpy.probe(fn))}
+    calls, arrays = dropout_numpy.plan()
+    raw, outputs = run_calls(fn, calls, arrays)
+    return {r.grade_id: r for r in EX4.grade_record(dropout_numpy.record_from_run(raw, outputs))}
 
 
 def test_reference_gets_every_point():
@@ -85,11 +89,20 @@ def test_each_mistake_loses_exactly_its_points(fn, failing, fragment):
     assert any(fragment in results[g].message for g in failing)
 
 
-def test_record_survives_the_trip_out_of_the_sandbox():
-    rec = dropout_numpy.probe(inverted)
-    arrays, meta = dropout_numpy.record_to_arrays(rec)
-    back = dropout_numpy.record_from_arrays(arrays, meta)
-    assert [r.points for r in EX4.grade_record(back)] == [1] * 6
+def test_record_survives_the_trip_through_the_channel():
+    calls, arrays = dropout_numpy.plan()
+    raw, outputs = run_calls(inverted, calls, arrays)
+    meta, back = decode(encode({"status": "ok", "calls": raw}, outputs), max_bytes=32 * 1024**2)
+    validate(meta, EX4.artifact_schema)
+    assert [r.points for r in EX4.grade_record(dropout_numpy.record_from_run(meta["calls"], back))] == [1] * 6
+
+
+def test_a_call_left_out_of_the_record_fails_its_checks():
+    calls, arrays = dropout_numpy.plan()
+    raw, outputs = run_calls(inverted, calls, arrays)
+    del raw["ones_train"], outputs["ones_train"]
+    results = {r.grade_id: r for r in EX4.grade_record(dropout_numpy.record_from_run(raw, outputs))}
+    assert not results["ex4_zero_fraction"].passed and "no result was recorded" in results["ex4_zero_fraction"].message
 
 
 def test_a_function_that_raises_everywhere_scores_zero_without_crashing():

@@ -5,13 +5,16 @@ replaced by typical and hostile code.
 """
 
 import copy
+import json
 
 import nbformat
 import pytest
 
-from autograder.judge import judge_notebook
-from autograder.sandbox import SandboxError, run_cell
+from autograder.judge import Budget, JudgeFailure, judge_notebook
+from autograder.tasks.keras_task import BOUNDS_FILE
 from tests.helpers import SOURCE, with_solution
+
+pytestmark = pytest.mark.slow  # real sandboxed runs with TensorFlow, two of them training (about 2 minutes)
 
 EX1_NB = nbformat.read(SOURCE / "ex1_add_dropout" / "ex1_add_dropout.ipynb", as_version=4)
 EX4_NB = nbformat.read(SOURCE / "ex4_numpy_dropout" / "ex4_numpy_dropout.ipynb", as_version=4)
@@ -23,24 +26,24 @@ def build_model(n_features):
 """
 
 
+QUICK = Budget(extract_seconds=60, train_seconds=300)
+
+
 def points(results):
     return {r.grade_id: r.points for r in results}
 
 
-def structure_only(nb, task="ex1_add_dropout"):
-    """Judge without training: the structure part decides these cases."""
-    from autograder.tasks import get_task
-
-    t = get_task(task)
-    from autograder.judge import solution_source
-
-    artifact = run_cell(task, solution_source(nb, t.solution_cell), timeout=60)
-    return t.grade_model_json(artifact.meta["model_json"], n_params=artifact.meta["n_params"],
-                              parts=(t.structure_id,))[0]
+def judge(nb, task="ex1_add_dropout", **kw):
+    return judge_notebook(nb, task, budget=kw.pop("budget", QUICK), **kw).results
 
 
-def test_reference_structure_passes_through_the_sandbox():
-    assert structure_only(EX1_NB).passed
+def test_reference_passes_and_the_graded_number_is_the_calibrated_one(tmp_path):
+    graded = judge_notebook(EX1_NB, "ex1_add_dropout", budget=QUICK, cache_dir=tmp_path)
+    assert points(graded.results) == {"ex1_structure": 3, "ex1_validation": 2}
+    assert set(graded.curves) == {"your model", "the given model"}
+    reference = json.loads(BOUNDS_FILE.read_text())
+    assert f"= {reference['ex1_add_dropout']['reference_max']:.4f}" in graded.results[1].message
+    assert len(list(tmp_path.glob("given-ex1_add_dropout-*.json"))) == 1  # the given model: trained once, kept
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,7 @@ def test_reference_structure_passes_through_the_sandbox():
     ],
 )
 def test_broken_solution_cells_score_zero_with_a_reason(code, fragment):
-    results = judge_notebook(with_solution(EX1_NB, "ex1_build_model", code), "ex1_add_dropout", timeout=60)
+    results = judge(with_solution(EX1_NB, "ex1_build_model", code))
     assert sum(r.points for r in results) == 0
     if fragment:
         assert all(fragment in r.message for r in results), [r.message for r in results]
@@ -67,7 +70,7 @@ def test_broken_solution_cells_score_zero_with_a_reason(code, fragment):
 
 def test_infinite_loop_is_stopped_and_reported():
     nb = with_solution(EX1_NB, "ex1_build_model", "while True:\n    pass")
-    results = judge_notebook(nb, "ex1_add_dropout", timeout=15)
+    results = judge(nb, budget=Budget(extract_seconds=15, train_seconds=300))
     assert [r.points for r in results] == [0, 0]
     assert "did not finish within 15 s" in results[0].message
 
@@ -75,7 +78,7 @@ def test_infinite_loop_is_stopped_and_reported():
 def test_enormous_model_is_refused_before_training():
     code = ("def build_model(n):\n    return keras.Sequential([keras.Input((n,)), layers.Dense(4096, "
             "activation='relu'), layers.Dense(4096, activation='relu'), layers.Dense(10)])")
-    results = judge_notebook(with_solution(EX1_NB, "ex1_build_model", code), "ex1_add_dropout", timeout=60)
+    results = judge(with_solution(EX1_NB, "ex1_build_model", code))
     assert [r.points for r in results] == [0, 0]
     assert "parameters; this task allows at most 1,000,000" in results[0].message
 
@@ -83,7 +86,7 @@ def test_enormous_model_is_refused_before_training():
 def test_missing_solution_cell():
     nb = copy.deepcopy(EX1_NB)
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "ex1_build_model"]
-    results = judge_notebook(nb, "ex1_add_dropout")
+    results = judge(nb)
     assert sum(r.points for r in results) == 0 and "is missing" in results[0].message
 
 
@@ -95,23 +98,50 @@ import autograder.tasks.keras_task as kt
 kt.KerasTask.grade_model_json = lambda self, *a, **k: []
 keras.Model.count_params = lambda self: 1
 """
-    result = structure_only(with_solution(EX1_NB, "ex1_build_model", hostile))
-    assert result.points == 0 and "no Dropout after the input" in result.message
+    results = judge(with_solution(EX1_NB, "ex1_build_model", hostile))
+    assert results[0].points == 0 and "no Dropout after the input" in results[0].message
+    assert results[1].points == 0 and "too high" in results[1].message
 
 
 def test_numpy_exercise_reference_and_hostile_rng_patch():
-    assert sum(r.points for r in judge_notebook(EX4_NB, "ex4_numpy_dropout")) == 6
+    assert sum(r.points for r in judge(EX4_NB, "ex4_numpy_dropout")) == 6
     cheat = """
 import autograder.checks.dropout_numpy as d
 d.check_bad_rate = lambda rec, g, p: None
 def dropout_forward(x, rate, training, rng):
     return x
 """
-    results = points(judge_notebook(with_solution(EX4_NB, "ex4_dropout_forward", cheat), "ex4_numpy_dropout"))
+    results = points(judge(with_solution(EX4_NB, "ex4_dropout_forward", cheat), "ex4_numpy_dropout"))
     assert results == {"ex4_inference_identity": 1, "ex4_zero_fraction": 0, "ex4_survivor_scaling": 0,
                        "ex4_mean_preserved": 1, "ex4_shape_dtype": 1, "ex4_bad_rate": 0}
 
 
-def test_sandbox_error_is_a_learner_message_not_a_crash():
-    with pytest.raises(SandboxError, match="ZeroDivisionError"):
-        run_cell("ex4_numpy_dropout", "1/0", timeout=30)
+def test_a_forged_record_is_checked_like_any_output():
+    """The runner's record is the learner's to corrupt; the checks outside treat it as data."""
+    forge = """
+import os, sys, numpy as np
+from autograder.sandbox.channel import encode
+fake = {"status": "ok", "calls": {"inference": {"input_modified": False}, "bad_rate_1.0": {"raised": "ValueError",
+        "raised_mro": ["ValueError"], "message": "forged"}, "junk": {"evil": True}}}
+os.write(int(sys.argv[1]), encode(fake, {"inference": np.zeros(3)}))
+os._exit(0)
+"""
+    results = judge(with_solution(EX4_NB, "ex4_dropout_forward", forge), "ex4_numpy_dropout")
+    assert sum(r.points for r in results) == 0 and "could not be read" in results[0].message
+
+
+def test_the_exercise_decides_from_raw_outputs_only():
+    forge_valid = """
+import os, sys, numpy as np
+from autograder.sandbox.channel import encode
+fake = {"status": "ok", "calls": {"inference": {"input_modified": False}}}
+os.write(int(sys.argv[1]), encode(fake, {"inference": np.zeros(3)}))
+os._exit(0)
+"""
+    results = points(judge(with_solution(EX4_NB, "ex4_dropout_forward", forge_valid), "ex4_numpy_dropout"))
+    assert results == dict.fromkeys(results, 0)
+
+
+def test_a_budget_shorter_than_the_sandbox_limits_is_a_grading_system_failure():
+    with pytest.raises(JudgeFailure, match="judge_timeout"):
+        judge(EX1_NB, budget=Budget(extract_seconds=60, train_seconds=600, judge_seconds=10))

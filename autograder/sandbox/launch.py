@@ -76,13 +76,16 @@ class Sandbox:
                                         preexec_fn=jail.join if jail.dirs else None)
             finally:
                 os.close(result_w)
-            payload, output, timed_out = _communicate(proc, encode(request, arrays), result_r, limits)
+            payload, output, timed_out, over_cap = _communicate(proc, encode(request, arrays), result_r, limits)
             jail.kill_all()
         seconds = time.perf_counter() - started
         tail = output.decode(errors="replace")[-limits.output_bytes:]
         if timed_out:
             raise SandboxError(f"your code did not finish within {limits.wall_seconds:g} s (an infinite loop, or "
                                "far too much work); it was stopped.")
+        if over_cap:
+            raise SandboxError(f"the result of your code could not be read: it is larger than {limits.result_bytes} "
+                               "bytes.")
         if not payload:
             raise SandboxError(_no_result_message(proc.returncode, tail))
         try:
@@ -109,7 +112,7 @@ def _no_result_message(returncode: int, tail: str) -> str:
 
 
 def _communicate(proc: subprocess.Popen, request: bytes, result_r: int, limits: Limits
-                 ) -> tuple[bytes, bytes, bool]:
+                 ) -> tuple[bytes, bytes, bool, bool]:
     """Feed stdin, read the result pipe and the output until the run ends or its time is up.
 
     Reads are capped: past ``result_bytes`` the result is dropped (and the run stopped),
@@ -158,4 +161,4 @@ def _communicate(proc: subprocess.Popen, request: bytes, result_r: int, limits: 
     proc.wait()
     os.close(result_r)
     proc.stdout.close()
-    return (b"" if over_cap else bytes(result)), bytes(output), timed_out
+    return (b"" if over_cap else bytes(result)), bytes(output), timed_out, over_cap
