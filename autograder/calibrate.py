@@ -27,62 +27,24 @@ from autograder.tasks.keras_task import BOUNDS_FILE, CALIBRATION_DIR, KerasTask
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "exercises" / "source"
 MARGIN_FRACTION = 0.5  # the bound sits this far from the worst reference towards the best wrong answer...
 MAX_MARGIN_SD = 6.0  # ...but never more than this many reference SDs above it (a diverged run scores ~inf)
-NO_FIX = "no_fix"  # the wrong answer the bound must reject: the given model, unchanged
+NO_FIX = "no_fix"  # the wrong answer the bound must reject: the given model, unchanged (see KerasTask)
 
 
-def reference_builder(task: KerasTask) -> Callable[[int], object]:
-    """``build_model`` from the source notebook's solution cell (trusted, instructor-written code)."""
-    import keras
+def builder(task: KerasTask, source: str) -> Callable[[int], object]:
+    """``build_model`` from solution-cell code the instructor wrote (trusted: it runs here, unsandboxed)."""
+    from autograder.sandbox.runner import keras_namespace, run_solution
+
+    return run_solution(source, task.function_name, keras_namespace())
+
+
+def reference_source(task: KerasTask) -> str:
+    """The source notebook's solution cell, so calibration cannot drift from what instructors release."""
     import nbformat
-    import numpy as np
-    from keras import constraints, layers, regularizers
 
     from autograder.judge import solution_source
 
     nb = nbformat.read(SOURCE_DIR / task.name / f"{task.name}.ipynb", as_version=4)
-    namespace = {"keras": keras, "layers": layers, "regularizers": regularizers, "constraints": constraints,
-                 "np": np}
-    exec(solution_source(nb, task.solution_cell), namespace)
-    return namespace[task.function_name]
-
-
-def wrong_answers(task_name: str) -> dict[str, Callable[[int], object]]:
-    """Typical mistakes; ``no_fix`` (the given model) is the one the bound must always reject."""
-    import keras
-    from keras import layers, regularizers
-
-    task = get_task(task_name)
-
-    def mlp(n, units, out, *, before=(), after=(), reg=None):
-        ls = [keras.Input((n,)), *before]
-        for i, u in enumerate(units):
-            ls.append(layers.Dense(u, activation="relu", kernel_regularizer=reg))
-            ls.extend(after[i] if i < len(after) else ())
-        ls.append(out())
-        return keras.Sequential(ls)
-
-    if task_name == "ex1_add_dropout":
-        out = lambda: layers.Dense(10, activation="softmax")
-        return {
-            NO_FIX: task.baseline,
-            "input_dropout_only": lambda n: mlp(n, (256, 256), out, before=[layers.Dropout(0.1)]),
-            "rates_swapped": lambda n: mlp(n, (256, 256), out, before=[layers.Dropout(0.5)],
-                                           after=[[layers.Dropout(0.1)], [layers.Dropout(0.1)]]),
-        }
-    if task_name == "ex2_batch_normalization":
-        out = lambda: layers.Dense(1)
-        return {
-            NO_FIX: task.baseline,
-            "first_layer_only": lambda n: mlp(n, (64, 64), out, before=[layers.BatchNormalization()]),
-            "hidden_only": lambda n: mlp(n, (64, 64), out, after=[[layers.BatchNormalization()]] * 2),
-        }
-    if task_name == "ex3_weight_regularization":
-        out = lambda: layers.Dense(1)
-        return {
-            NO_FIX: task.baseline,
-            "penalty_too_weak": lambda n: mlp(n, (512, 512), out, reg=regularizers.l2(1e-4)),
-        }
-    raise KeyError(task_name)
+    return solution_source(nb, task.solution_cell)
 
 
 def run(task_name: str, seeds: list[int], other_seeds: int = 5) -> Path:
@@ -94,7 +56,8 @@ def run(task_name: str, seeds: list[int], other_seeds: int = 5) -> Path:
     calibration resumes where it stopped.
     """
     task = get_task(task_name)
-    variants = {"reference": reference_builder(task), **wrong_answers(task_name)}
+    sources = {"reference": reference_source(task), **task.wrong_answers()}
+    variants = {name: builder(task, source) for name, source in sources.items()}
     out = CALIBRATION_DIR / f"{task_name}.csv"
     done = set()
     if out.exists():

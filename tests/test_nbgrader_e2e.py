@@ -1,18 +1,26 @@
-"""The real nbgrader pipeline, end to end, on a corpus of submissions.
+"""The real nbgrader pipeline, end to end, on a corpus of submissions, in the real sandbox.
 
 generate_assignment -> students' notebooks placed in submitted/ -> ``course-grade``
-(autograde with the out-of-kernel judge, generate_feedback, export) -> exact
-scores, feedback files, the exported CSV, and the instructor's manual grading.
+(autograde with the sandboxed judge, generate_feedback, export) -> exact scores,
+feedback files, the exported CSV, and the instructor's manual grading.
+
+The corpus holds one submission per class of attack (tests/attacks.py), graded in the
+same run as the honest ones with a blank canary after them: each attack must score
+exactly what its honest part earns, and leave every file, grade and process of the
+course as it was.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -20,7 +28,8 @@ import pytest
 
 from autograder.judge import solution_source
 from autograder.nbgrader_cli import nbgrader
-from autograder.tasks import EX1
+from autograder.tasks import EX1, EX3, EX4
+from tests import attacks
 from tests.helpers import ROOT, SOURCE, cell_index, with_solution
 
 pytestmark = pytest.mark.slow
@@ -30,11 +39,7 @@ ASSIGNMENTS = ["ex1_add_dropout", "ex2_batch_normalization", "ex3_weight_regular
 SOLUTION_CELL = {"ex1_add_dropout": "ex1_build_model", "ex2_batch_normalization": "ex2_build_model",
                  "ex3_weight_regularization": "ex3_build_model", "ex4_numpy_dropout": "ex4_dropout_forward"}
 
-GIVEN_EX1 = """
-def build_model(n_features):
-    return keras.Sequential([keras.Input((n_features,)), layers.Dense(256, activation="relu"),
-                             layers.Dense(256, activation="relu"), layers.Dense(10, activation="softmax")])
-"""
+GIVEN_EX1 = EX1.given_code
 
 EX1_FUNCTIONAL = """
 def build_model(n_features):
@@ -61,13 +66,6 @@ def build_model(n_features):
     return model
 """
 
-EX1_RATES_SWAPPED = """
-def build_model(n_features):
-    return keras.Sequential([keras.Input((n_features,)), layers.Dropout(0.5),
-                             layers.Dense(256, activation="relu"), layers.Dropout(0.1),
-                             layers.Dense(256, activation="relu"), layers.Dropout(0.1),
-                             layers.Dense(10, activation="softmax")])
-"""
 
 EX1_HOSTILE_PATCHES = GIVEN_EX1 + """
 # Replace the autograder's checks and Keras' training inside the learner's kernel.
@@ -126,23 +124,7 @@ def build_model(n_features):
     return model
 """
 
-EX4_GLOBAL_RNG = """
-def dropout_forward(x, rate, training, rng):
-    if not 0 <= rate < 1:
-        raise ValueError("rate must be in [0, 1)")
-    if not training:
-        return x
-    return (x * (np.random.random(x.shape) >= rate) / (1 - rate)).astype(x.dtype)
-"""
 
-EX4_KEEP_PROB_CONFUSED = """
-def dropout_forward(x, rate, training, rng):
-    if not 0 <= rate < 1:
-        raise ValueError("rate must be in [0, 1)")
-    if not training or rate == 0:
-        return x
-    return (x * (rng.random(x.shape) < rate) / rate).astype(x.dtype)
-"""
 
 EX4_BINOMIAL = """
 def dropout_forward(x, rate, training, rng):
@@ -154,12 +136,6 @@ def dropout_forward(x, rate, training, rng):
     return x * mask / x.dtype.type(1.0 - rate)
 """
 
-EX3_TOO_WEAK = """
-def build_model(n_features):
-    return keras.Sequential([keras.Input((n_features,)),
-        layers.Dense(512, activation="relu", kernel_regularizer=regularizers.l2(1e-4)),
-        layers.Dense(512, activation="relu", kernel_regularizer=regularizers.l2(1e-4)), layers.Dense(1)])
-"""
 
 EX3_FUNCTIONAL_L1L2 = """
 def build_model(n_features):
@@ -170,21 +146,7 @@ def build_model(n_features):
     return keras.Model(inputs, layers.Dense(1)(x))
 """
 
-EX4_VANILLA = """
-def dropout_forward(x, rate, training, rng):
-    if not 0 <= rate < 1:
-        raise ValueError("rate must be in [0, 1)")
-    if training:
-        return x * (rng.random(x.shape) >= rate)
-    return x * (1 - rate)
-"""
 
-EX4_NO_CHECK = """
-def dropout_forward(x, rate, training, rng):
-    if not training:
-        return x
-    return (x * (rng.random(x.shape) >= rate) / (1 - rate)).astype(x.dtype)
-"""
 
 EX4_WHERE = """
 def dropout_forward(x, rate, training, rng):
@@ -222,7 +184,48 @@ def solved(course: Path, assignment: str, code: str | None = None) -> nbformat.N
     return with_solution(release_nb(course, assignment), SOLUTION_CELL[assignment], code or reference_code(assignment))
 
 
-def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
+def honest_ex4_score(code: str) -> dict[str, float]:
+    """What a dropout_forward earns on its own, graded here in the test process (trusted test code)."""
+    from autograder.checks import dropout_numpy
+    from autograder.sandbox.runner import keras_namespace, run_calls, run_solution
+
+    fn = run_solution(code, EX4.function_name, keras_namespace())
+    calls, arrays = dropout_numpy.plan()
+    record = dropout_numpy.record_from_run(*run_calls(fn, calls, arrays))
+    return {r.grade_id: r.points for r in EX4.grade_record(record)}
+
+
+def add_attacks(course: Path, add, port: int) -> None:
+    """One submission per class of attack; see tests/attacks.py."""
+    a1, a4 = "ex1_add_dropout", "ex4_numpy_dropout"
+    z1, full1 = {"ex1_structure": 0, "ex1_validation": 0}, {"ex1_structure": 3, "ex1_validation": 2}
+    full4 = dict.fromkeys(EX4.grade_ids, 1)
+    ref1, ref4 = reference_code(a1), reference_code(a4)
+    package = Path(attacks.__file__).resolve().parent.parent / "autograder"
+    sources = [course / "source" / a1 / f"{a1}.ipynb", SOURCE / a1 / f"{a1}.ipynb"]
+    add(a1, "attack_writes_grader_package", z1, solved(course, a1, attacks.writes_grader_package(package) + GIVEN_EX1))
+    add(a1, "attack_writes_gradebook", z1, solved(course, a1, attacks.writes_gradebook(course) + GIVEN_EX1))
+    add(a1, "attack_overwrites_submissions", full1,
+        solved(course, a1, attacks.overwrites_submissions(course, a1) + ref1))
+    add(a1, "attack_reads_submission", z1,
+        solved(course, a1, GIVEN_EX1 + attacks.reads_submission(course, "reference", a1, EX1.solution_cell)))
+    add(a1, "attack_reads_source_notebooks", z1,
+        solved(course, a1, GIVEN_EX1 + attacks.reads_source_notebooks(sources, EX1.solution_cell)))
+    add(a1, "attack_kills_graders", full1, solved(course, a1, attacks.kills_graders() + ref1))
+    add(a1, "attack_opens_network", full1, solved(course, a1, attacks.opens_network(port) + ref1))
+    add(a1, "attack_leaves_daemon", full1, solved(course, a1, attacks.leaves_daemon() + ref1))
+    add(a1, "attack_reused_layer_model", full1, solved(course, a1, attacks.REUSED_LAYER))
+    add(a4, "attack_exhausts_memory", full4, solved(course, a4, attacks.exhausts_memory() + ref4))
+    add(a4, "attack_exhausts_processes", full4, solved(course, a4, attacks.exhausts_processes() + ref4))
+    add(a4, "attack_exhausts_disk", full4, solved(course, a4, attacks.exhausts_disk() + ref4))
+    add(a4, "attack_forges_record", honest_ex4_score(attacks.HONEST_RETURN_X),
+        solved(course, a4, attacks.forges_record() + attacks.HONEST_RETURN_X))
+    # The canaries: blank submissions graded after every attack (names sort last).
+    add(a1, "zz_canary", z1, release_nb(course, a1))
+    add(a4, "zz_canary", dict.fromkeys(EX4.grade_ids, 0), release_nb(course, a4))
+
+
+def build_corpus(course: Path, port: int) -> dict[str, dict[str, dict[str, float]]]:
     """Place every submission; return the exact per-part scores each must get."""
     a1, a2, a3, a4, a5 = ASSIGNMENTS
     z1 = {"ex1_structure": 0, "ex1_validation": 0}
@@ -238,7 +241,7 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
     add(a1, "reference_again", full1, solved(course, a1))
     add(a1, "untouched", z1, release_nb(course, a1))
     add(a1, "wrong_given_model", z1, solved(course, a1, GIVEN_EX1))
-    add(a1, "wrong_rates_swapped", z1, solved(course, a1, EX1_RATES_SWAPPED))
+    add(a1, "wrong_rates_swapped", z1, solved(course, a1, EX1.wrong_answers()["rates_swapped"]))
     add(a1, "variant_functional", full1, solved(course, a1, EX1_FUNCTIONAL))
     add(a1, "variant_add_tf_keras", full1, solved(course, a1, EX1_ADD_TF_KERAS))
     add(a1, "hostile_exception", z1, solved(course, a1, "raise RuntimeError('my code is broken')"))
@@ -246,7 +249,8 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
     add(a1, "hostile_infinite_loop", z1, solved(course, a1, "while True:\n    pass"))
     add(a1, "hostile_enormous_model", z1, solved(course, a1, GIVEN_EX1.replace("256", "8192")))
     add(a1, "hostile_patches_autograder_and_keras", z1, solved(course, a1, EX1_HOSTILE_PATCHES))
-    add(a1, "hostile_kills_kernel", z1, solved(course, a1, reference_code(a1) + "\nimport os\nos._exit(0)\n"))
+    add(a1, "hostile_exits_after_building", z1,
+        solved(course, a1, reference_code(a1) + "\nimport os\nos._exit(0)\n"))
     edited = solved(course, a1, GIVEN_EX1)
     for gid in ("ex1_structure", "ex1_validation"):
         edited.cells[cell_index(edited, gid)].source = "print('all good')"
@@ -274,7 +278,7 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
     z3, full3 = {"ex3_structure": 0, "ex3_validation": 0}, {"ex3_structure": 3, "ex3_validation": 2}
     add(a3, "reference", full3, solved(course, a3))
     add(a3, "untouched", z3, release_nb(course, a3))
-    add(a3, "wrong_penalty_too_weak", z3, solved(course, a3, EX3_TOO_WEAK))
+    add(a3, "wrong_penalty_too_weak", z3, solved(course, a3, EX3.wrong_answers()["penalty_too_weak"]))
     # penalizing the output layer as well is not what was asked, but it does regularize
     add(a3, "wrong_output_penalized_too", {"ex3_structure": 0, "ex3_validation": 2},
         solved(course, a3, EX3_OUTPUT_PENALIZED))
@@ -288,12 +292,14 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
     add(a4, "untouched", dict.fromkeys(parts4, 0), release_nb(course, a4))
     add(a4, "wrong_vanilla_dropout", {**dict.fromkeys(parts4, 1), "ex4_inference_identity": 0,
                                       "ex4_survivor_scaling": 0, "ex4_mean_preserved": 0},
-        solved(course, a4, EX4_VANILLA))
-    add(a4, "wrong_no_rate_check", {**dict.fromkeys(parts4, 1), "ex4_bad_rate": 0}, solved(course, a4, EX4_NO_CHECK))
+        solved(course, a4, EX4.wrong_answers()["vanilla_dropout"]))
+    add(a4, "wrong_no_rate_check", {**dict.fromkeys(parts4, 1), "ex4_bad_rate": 0},
+        solved(course, a4, EX4.wrong_answers()["no_rate_check"]))
     add(a4, "wrong_global_rng", {**dict.fromkeys(parts4, 1), "ex4_zero_fraction": 0},
-        solved(course, a4, EX4_GLOBAL_RNG))
+        solved(course, a4, EX4.wrong_answers()["global_rng"]))
     add(a4, "wrong_rate_as_keep_probability", {**dict.fromkeys(parts4, 1), "ex4_zero_fraction": 0,
-                                               "ex4_survivor_scaling": 0}, solved(course, a4, EX4_KEEP_PROB_CONFUSED))
+                                               "ex4_survivor_scaling": 0},
+        solved(course, a4, EX4.wrong_answers()["rate_as_keep_probability"]))
     add(a4, "variant_np_where", dict.fromkeys(parts4, 1), solved(course, a4, EX4_WHERE))
     add(a4, "variant_binomial_mask", dict.fromkeys(parts4, 1), solved(course, a4, EX4_BINOMIAL))
 
@@ -303,6 +309,7 @@ def build_corpus(course: Path) -> dict[str, dict[str, dict[str, float]]]:
         answered.cells[cell_index(answered, gid)].source = "The validation loss rises while training loss falls."
     add(a5, "reference", {"ex5_a1": 0, "ex5_a2": 0, "ex5_a3": 0}, answered)
     add(a5, "untouched", {"ex5_a1": 0, "ex5_a2": 0, "ex5_a3": 0}, release_nb(course, a5))
+    add_attacks(course, add, port)
     return expected
 
 
@@ -311,7 +318,7 @@ def make_course(tmp: Path, extra_config: str = "") -> Path:
     shutil.copytree(SOURCE, course / "source")
     config = (ROOT / "exercises" / "nbgrader_config.py").read_text()
     # Shorter limits than production so the hostile cases do not dominate the test's run time.
-    config += "\nc.Execute.timeout = 90\nc.JudgeInSandbox.sandbox_timeout = 45\n" + extra_config
+    config += "\nc.JudgeInSandbox.sandbox_timeout = 45\n" + extra_config
     (course / "nbgrader_config.py").write_text(config)
     for assignment in ASSIGNMENTS:
         nbgrader("generate_assignment", assignment, "--log-level=WARN", course_dir=course, capture=True)
@@ -328,20 +335,47 @@ def read_report(course: Path) -> dict[str, dict[str, str]]:
         return {row["student"]: row for row in csv.DictReader(fh)}
 
 
+def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """sha256 of every file under ``root`` (caches and ``skip``ped names aside)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts and not any(s in p.parts for s in skip)}
+
+
+def survivors() -> str:
+    return subprocess.run(["pgrep", "-af", attacks.MARKER], capture_output=True, text=True).stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("e2e"))
-    expected = build_corpus(course)
+    server = socket.socket()  # what the network attack tries to reach
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.1)
+    expected = build_corpus(course, server.getsockname()[1])
+    before = {"package": tree_digest(ROOT / "autograder"), "repo_sources": tree_digest(SOURCE),
+              "course_sources": tree_digest(course / "source"),
+              "submissions": tree_digest(course / "submitted", skip=("hostile_truncated_notebook",))}
     runs = {}
     for assignment in ASSIGNMENTS:
         proc = course_grade(course, assignment)
         runs[assignment] = (proc, read_report(course), (course / "grades.csv").read_text())
-    return course, expected, runs
+    time.sleep(10)  # longer than the gradebook attack's background process would wait
+    after = {"package": tree_digest(ROOT / "autograder"), "repo_sources": tree_digest(SOURCE),
+             "course_sources": tree_digest(course / "source"),
+             "submissions": tree_digest(course / "submitted", skip=("hostile_truncated_notebook",))}
+    try:
+        connection = server.accept()
+    except (TimeoutError, OSError):
+        connection = None
+    server.close()
+    return course, expected, runs, {"before": before, "after": after, "connection": connection,
+                                    "survivors": survivors()}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_submission_gets_its_exact_score(graded, assignment):
-    course, expected, runs = graded
+    course, expected, runs, _ = graded
     proc, report, _ = runs[assignment]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert set(report) == set(expected[assignment])
@@ -353,7 +387,7 @@ def test_every_submission_gets_its_exact_score(graded, assignment):
 
 
 def test_summary_table_and_progress_are_printed(graded):
-    _, _, runs = graded
+    _, _, runs, _ = graded
     proc, _, _ = runs["ex1_add_dropout"]
     assert "student" in proc.stdout and "ex1_structure" in proc.stdout
     assert "reference" in proc.stdout and "5/5" in proc.stdout
@@ -361,7 +395,7 @@ def test_summary_table_and_progress_are_printed(graded):
 
 
 def test_unreadable_and_renamed_notebooks_are_explained_and_kept(graded):
-    course, _, runs = graded
+    course, _, runs, _ = graded
     report = runs["ex1_add_dropout"][1]
     assert "not a readable notebook" in report["hostile_truncated_notebook"]["notes"]
     kept = course / "submitted" / "hostile_truncated_notebook" / "ex1_add_dropout" / "ex1_add_dropout.ipynb.unreadable"
@@ -377,7 +411,7 @@ def judged_text(course: Path, student: str, assignment: str, grade_id: str) -> s
 
 
 def test_feedback_tells_the_learner_why(graded):
-    course, _, _ = graded
+    course, _, _, _ = graded
     html = (course / "feedback" / "wrong_given_model" / "ex1_add_dropout" / "ex1_add_dropout.html").read_text()
     assert "no Dropout after the input" in html
     assert "did not finish within 45 s" in judged_text(course, "hostile_infinite_loop", "ex1_add_dropout",
@@ -386,20 +420,69 @@ def test_feedback_tells_the_learner_why(graded):
 
 
 def test_same_submission_same_grade_and_learner_sees_the_graded_number(graded):
-    course, _, _ = graded
+    course, _, _, _ = graded
     first = judged_text(course, "reference", "ex1_add_dropout", "ex1_validation")
     again = judged_text(course, "reference_again", "ex1_add_dropout", "ex1_validation")
     assert first == again
     graded_value = re.search(r"= (\d+\.\d{4})", first).group(1)
-    nb = nbformat.read(course / "autograded" / "reference" / "ex1_add_dropout" / "ex1_add_dropout.ipynb",
-                       as_version=4)
-    printed = "".join(o.get("text", "") for o in nb.cells[cell_index(nb, "ex1_train_run")].outputs)
-    assert f"your graded score: {graded_value}" in printed
+    # What the learner's `task.train(build_model)` prints in the notebook, run here as the learner would.
+    from autograder.calibrate import builder
+
+    seen = EX1.score(EX1.train(builder(EX1, reference_code("ex1_add_dropout"))))
+    assert f"{seen:.4f}" == graded_value
     assert float(graded_value) < EX1.bound
 
 
+def test_feedback_shows_the_graders_learning_curves(graded):
+    course, _, _, _ = graded
+    html = (course / "feedback" / "reference" / "ex1_add_dropout" / "ex1_add_dropout.html").read_text()
+    assert "data:image/png;base64" in html and "the grader&#39;s training run" in html
+    assert len(list((course / ".grading_cache").glob("given-ex1_add_dropout-*.json"))) == 1
+
+
+def test_attacks_leave_files_grades_and_processes_untouched(graded):
+    course, expected, runs, trace = graded
+    before, after = trace["before"], trace["after"]
+    for what in before:
+        changed = {k for k in before[what].keys() | after[what].keys() if before[what].get(k) != after[what].get(k)}
+        assert not changed, f"{what}: {sorted(changed)[:5]}"
+    assert trace["connection"] is None, "a submission reached a server on this machine"
+    assert trace["survivors"] == "", trace["survivors"]
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "keras-regularization") as gb:
+        for assignment, students in expected.items():
+            for student, parts in students.items():
+                if assignment == "ex5_explain":
+                    continue
+                submission = gb.find_submission(assignment, student)
+                got = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
+                assert got == parts, (assignment, student)
+
+
+def test_every_row_says_how_it_was_isolated(graded):
+    _, _, runs, _ = graded
+    assert {row["isolation"] for _, report, _ in runs.values() for row in report.values()} == {"bubblewrap"}
+
+
+def test_without_bubblewrap_course_grade_refuses_and_says_how_to_install_it(tmp_path):
+    course = make_course(tmp_path)
+    submit(course, "someone", "ex4_numpy_dropout", solved(course, "ex4_numpy_dropout"))
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)}  # no /usr/bin: no bwrap
+    proc = subprocess.run([sys.executable, "-m", "autograder.instructor", "ex4_numpy_dropout", "--course",
+                           str(course)], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2 and "apt-get install bubblewrap" in proc.stderr
+    assert not (course / "autograded").exists()
+    proc = subprocess.run([sys.executable, "-m", "autograder.instructor", "ex4_numpy_dropout", "--course",
+                           str(course), "--unsandboxed"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    row = read_report(course)["someone"]
+    assert row["isolation"] == "UNSANDBOXED" and float(row["score"]) == 6.0
+    assert "UNSANDBOXED" in proc.stdout
+
+
 def test_grades_are_exported_and_manual_grades_flow_through(graded):
-    course, expected, runs = graded
+    course, expected, runs, _ = graded
     rows = list(csv.DictReader(runs["ex1_add_dropout"][2].splitlines()))
     by_student = {r["student_id"]: r for r in rows if r["assignment"] == "ex1_add_dropout"}
     assert float(by_student["reference"]["score"]) == 5.0
@@ -426,5 +509,5 @@ def test_grading_system_failure_exits_nonzero_but_grades_the_rest(tmp_path):
     assert proc.returncode == 1
     assert "GRADING SYSTEM FAILURE for someone" in proc.stderr
     report = read_report(course)
-    assert "did not finish" in report["someone"]["system_failure"]
+    assert "judge_timeout" in report["someone"]["system_failure"]
     json.dumps(report)  # the report is plain data an instructor can archive
