@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 # nbgrader and jupyter-book start helper programs (alembic, kernels) that must come from this environment.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install book student-versions test lint bench-chapters bench-grading calibrate clean
+.PHONY: install book student-versions notebooks test test-fast lint bench-chapters bench-grading calibrate clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,17 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 install: $(VENV)/.installed
 
-## Student versions of the exercises, made by nbgrader, for the book's Exercises part.
+## Student versions of the exercises, made by nbgrader, for the book's Exercises part
+## (made again only when a source notebook or the nbgrader config changed).
 student-versions: install
 	$(BIN)/python -m autograder.student_versions
 
+## The chapters' .ipynb copies that Binder and JupyterHub open (commit them after editing a chapter).
+notebooks: install
+	$(BIN)/python -m autograder.chapter_notebooks
+
 ## Build the book, executing every chapter (cached: an unchanged chapter is not re-run).
-book: student-versions
+book: student-versions notebooks
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Open _build/html/index.html"
 
@@ -28,6 +33,11 @@ book: student-versions
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## The quick part of the suite (no book build, no nbgrader end to end): under 2 minutes.
+test-fast: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

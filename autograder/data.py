@@ -23,7 +23,9 @@ from sklearn.preprocessing import StandardScaler
 SPLIT_SEED = 2024
 """Seed of every train/validation split; fixed so grades never depend on luck."""
 
-DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+_REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+# In a clone: the repository's data/. A pip-installed course package carries a copy (autograder/datasets).
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", _REPO_DATA if _REPO_DATA.is_dir() else Path(__file__).parent / "datasets"))
 
 
 class DataFileError(RuntimeError):
