@@ -1,53 +1,52 @@
 """``course-grade``: grade every collected submission of an assignment, end to end, with nbgrader.
 
 For each student folder in ``submitted/``: check the notebooks can be read,
-run ``nbgrader autograde`` (which, with this course's config, executes nothing:
-the judge runs the solution cell in the bubblewrap sandbox and sets the
-autograded scores), then, for the whole class,
-``nbgrader generate_feedback`` and ``nbgrader export``. A student's broken
-submission costs that student points, with a reason in the summary; it never
-stops the run. The exit status is non-zero only when the grading system itself
-failed for someone (for example, the judge crashed), so a CI job or a cron
-script can tell "a student's code is wrong" from "the grader is broken".
+judge the submission on a Dask cluster (each worker runs the learner's solution
+cell in its bubblewrap sandbox; see :mod:`autograder.coordinator`), record the
+verdicts in the gradebook with nbgrader's own autograde, then generate feedback
+and export ``grades.csv``. A student's broken submission costs that student
+points, with a reason in the summary; it never stops the run. Results are kept
+per submission, keyed by its content and the grader's version, so a run that
+was stopped resumes where it was, and a re-run re-grades only what changed.
 
-    course-grade ex1_add_dropout                  # all students
-    course-grade ex1_add_dropout --student alice  # one student
-    course-grade ex1_add_dropout --unsandboxed    # no bubblewrap: trusted submissions only
+    course-grade ex1_add_dropout                     # all students, one worker per core
+    course-grade ex1_add_dropout --student alice     # one student
+    course-grade ex1_add_dropout --workers 8         # a LocalCluster of 8 worker processes
+    course-grade ex1_add_dropout --scheduler tcp://host:8786   # an existing Dask cluster
+    course-grade ex1_add_dropout --force             # re-grade everyone
+    course-grade ex1_add_dropout --unsandboxed       # no bubblewrap: trusted submissions only
 
 Without bubblewrap (or where it cannot create namespaces) course-grade stops and
 says how to install it, unless ``--unsandboxed`` is given; every row of the
-report then says UNSANDBOXED.
+report then says UNSANDBOXED. The exit status is 2 when submissions cannot be
+isolated, 1 when the grading system itself failed for someone (a CI job or a
+cron script can tell "a student's code is wrong" from "the grader is broken"),
+0 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
+import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from tqdm import tqdm
 
-from autograder.nbgrader_cli import nbgrader
+from autograder.coordinator import (
+    COURSE_ID,
+    StudentReport,
+    course_api,
+    ensure_students,
+    feedback_and_export,
+    grade_submissions,
+)
 from autograder.sandbox import SandboxUnavailable, check_available
 
 DEFAULT_COURSE = Path(__file__).resolve().parent.parent / "exercises"
-COURSE_ID = "keras-regularization"
-NBGRADER_FAILED = "There was an error processing"
-
-
-@dataclass
-class StudentReport:
-    student: str
-    notes: list[str] = field(default_factory=list)
-    system_failure: str | None = None
-    score: float = 0.0
-    max_score: float = 0.0
-    parts: dict[str, float] = field(default_factory=dict)
-    isolation: str = "bubblewrap"
 
 
 def expected_notebooks(course: Path, assignment: str) -> list[str]:
@@ -94,23 +93,6 @@ def record_zero_submission(course: Path, assignment: str, student: str) -> None:
         gb.db.commit()
 
 
-def _autograde_failed(proc) -> bool:
-    """nbgrader's own verdict. Its log also says ERROR for things it handles."""
-    return proc.returncode != 0 or NBGRADER_FAILED in proc.stdout + proc.stderr
-
-
-def autograde_student(course: Path, assignment: str, report: StudentReport, *, unsandboxed: bool = False) -> None:
-    args = ["autograde", assignment, f"--student={report.student}", "--force"]
-    if unsandboxed:
-        args.append("--JudgeInSandbox.unsandboxed=True")
-        report.isolation = "UNSANDBOXED"
-    proc = nbgrader(*args, course_dir=course, check=False, capture=True)
-    if not _autograde_failed(proc):
-        return
-    log = proc.stdout + proc.stderr
-    report.system_failure = "\n".join(line for line in log.splitlines() if line.strip())[-2500:]
-
-
 def collect_scores(course: Path, assignment: str, report: StudentReport) -> None:
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -149,32 +131,39 @@ def write_report(path: Path, reports: list[StudentReport], part_names: list[str]
 
 
 def grade_assignment(course: Path, assignment: str, students: list[str] | None = None, *,
+                     workers: int | None = None, scheduler: str | None = None, force: bool = False,
                      unsandboxed: bool = False) -> list[StudentReport]:
-    """Autograde, give feedback and export grades for ``assignment``; return one report per student."""
+    """Grade, give feedback and export grades for ``assignment``; return one report per student."""
     expected = expected_notebooks(course, assignment)
     if not expected:
         raise SystemExit(f"no source notebooks for {assignment!r} in {course / 'source'}")
     # Make sure the gradebook knows the assignment (idempotent; does not touch submissions).
-    nbgrader("generate_assignment", assignment, "--force", "--log-level=WARN", course_dir=course, capture=True)
-    submitted = course / "submitted"
-    folders = sorted(p.parent for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+    generated = course_api(course).generate_assignment(assignment, force=True, create=True)
+    if not generated.get("success"):
+        raise SystemExit(f"nbgrader could not generate {assignment}:\n{generated.get('log', '')[-3000:]}")
+    folders = sorted(p.parent for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir())
     if students:
         folders = [f for f in folders if f.name in set(students)]
-    reports = []
-    for folder in tqdm(folders, desc=f"grading {assignment}", unit="student"):
-        report = StudentReport(student=folder.name)
+    ensure_students(course, [f.name for f in folders])
+    reports, submissions = {}, {}
+    for folder in folders:
+        report = reports[folder.name] = StudentReport(folder.name,
+                                                      isolation="UNSANDBOXED" if unsandboxed else "bubblewrap")
         report.notes += preflight(folder / assignment, expected)
-        if any((folder / assignment / f"{name}.ipynb").exists() for name in expected):
-            autograde_student(course, assignment, report, unsandboxed=unsandboxed)
+        notebooks = {name: (folder / assignment / f"{name}.ipynb").read_bytes() for name in expected
+                     if (folder / assignment / f"{name}.ipynb").exists()}
+        if notebooks:
+            submissions[folder.name] = notebooks
         else:
             record_zero_submission(course, assignment, report.student)
+    if submissions:
+        grade_submissions(course, assignment, submissions, reports, workers=workers, scheduler=scheduler,
+                          force=force, unsandboxed=unsandboxed)
+    for report in reports.values():
         collect_scores(course, assignment, report)
-        reports.append(report)
     if reports:
-        nbgrader("generate_feedback", assignment, "--force", "--log-level=WARN", course_dir=course,
-                 check=False, capture=True)
-        nbgrader("export", "--to=grades.csv", "--log-level=WARN", course_dir=course, check=False, capture=True)
-    return reports
+        feedback_and_export(course, assignment, sorted(r.student for r in reports.values() if r.graded_now))
+    return [reports[f.name] for f in folders]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,6 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("assignment", help="e.g. ex1_add_dropout")
     parser.add_argument("--course", type=Path, default=DEFAULT_COURSE, help="nbgrader course directory")
     parser.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="grade this many submissions at once on a local Dask cluster (default: the cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="use the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    parser.add_argument("--force", action="store_true", help="re-grade every submission, even unchanged ones")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade without the bubblewrap sandbox: submissions run with your rights (trusted "
                              "code only); every row of the report says UNSANDBOXED")
@@ -196,14 +190,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("WARNING: grading UNSANDBOXED: submissions run with your rights and can read, write and signal "
               "anything you can.", file=sys.stderr)
-    reports = grade_assignment(course, args.assignment, args.student, unsandboxed=args.unsandboxed)
+    started = time.perf_counter()
+    reports = grade_assignment(course, args.assignment, args.student, workers=args.workers,
+                               scheduler=args.scheduler, force=args.force, unsandboxed=args.unsandboxed)
     if not reports:
         print(f"no submissions for {args.assignment} in {course / 'submitted'}")
         return 0
     parts = sorted({p for r in reports for p in r.parts})
     print_summary(reports, parts)
     write_report(course / "grading_report.csv", reports, parts)
-    print(f"\nfeedback: {course / 'feedback'}\ngrades:   {course / 'grades.csv'}\n"
+    regraded = sum(r.graded_now for r in reports)
+    print(f"\n{len(reports)} submissions in {time.perf_counter() - started:.0f} s "
+          f"({regraded} graded now, {len(reports) - regraded} unchanged since the last run)")
+    print(f"feedback: {course / 'feedback'}\ngrades:   {course / 'grades.csv'}\n"
           f"report:   {course / 'grading_report.csv'}")
     failures = [r for r in reports if r.system_failure]
     for r in failures:

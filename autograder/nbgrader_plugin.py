@@ -24,10 +24,14 @@ from autograder.checks.result import CheckResult
 from autograder.feedback import curves_output
 from autograder.judge import EXTRACT_SECONDS, JUDGE_SECONDS, Budget, JudgeFailure, judge_notebook
 from autograder.sandbox import Limits, Sandbox, SandboxUnavailable
-from autograder.tasks import TASKS
+from autograder.tasks import TASKS, Graded
 from autograder.tasks.keras_task import TRAIN_SECONDS, KerasTask
 
-__all__ = ["JudgeFailure", "JudgeInSandbox", "RestoreDeletedCells", "result_outputs"]
+__all__ = ["JudgeFailure", "JudgeInSandbox", "RestoreDeletedCells", "result_outputs", "PRECOMPUTED"]
+
+# Verdicts ``course-grade`` obtained from its Dask workers, by (student, notebook): when it then runs
+# nbgrader's autograde in its own process to record them, this step uses them instead of judging again.
+PRECOMPUTED: dict[tuple[str, str], Graded] = {}
 
 
 def result_outputs(result: CheckResult) -> list[NotebookNode]:
@@ -67,6 +71,9 @@ class JudgeInSandbox(NbGraderPreprocessor):
     cache_dir = Unicode("", help="Where the given models' curves are kept (empty: no curves in feedback).").tag(
         config=True)
 
+    def budget(self) -> Budget:
+        return Budget(self.sandbox_timeout, self.train_timeout, self.judge_timeout)
+
     def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         task_name = resources.get("unique_key") or Path(resources.get("metadata", {}).get("name", "")).stem
         tests = autograded_test_ids(nb)
@@ -79,12 +86,15 @@ class JudgeInSandbox(NbGraderPreprocessor):
         unjudged = tests - set(task.grade_ids)
         if unjudged:
             raise JudgeFailure(f"{task_name}: test cells {sorted(unjudged)} are not parts of the exercise module.")
-        budget = Budget(self.sandbox_timeout, self.train_timeout, self.judge_timeout)
-        try:
-            graded = judge_notebook(nb, task_name, sandbox=Sandbox(Limits(), self.unsandboxed), budget=budget,
-                                    cache_dir=Path(self.cache_dir) if self.cache_dir else None)
-        except SandboxUnavailable as exc:
-            raise JudgeFailure(str(exc)) from exc
+        student = resources.get("nbgrader", {}).get("student")
+        graded = PRECOMPUTED.pop((student, task_name), None)
+        if graded is None:
+            try:
+                cache = Path(self.cache_dir) if self.cache_dir else None
+                graded = judge_notebook(nb, task_name, sandbox=Sandbox(Limits(), self.unsandboxed),
+                                        budget=self.budget(), cache_dir=cache)
+            except SandboxUnavailable as exc:
+                raise JudgeFailure(str(exc)) from exc
         results = {r.grade_id: r for r in graded.results}
         for cell in nb.cells:
             grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")

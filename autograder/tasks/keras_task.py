@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -164,23 +165,36 @@ class KerasTask(Exercise):
             curves["the given model"] = self.given_history(sandbox, given_cache, train_seconds)
         return Graded([structure, self.check_validation(history)], curves=curves)
 
-    def given_history(self, sandbox: Sandbox, cache_dir: Path, train_seconds: float = TRAIN_SECONDS
-                      ) -> dict[str, list[float]]:
-        """The given model's curves under the recipe: trained once per course, cached by what determines them."""
+    def given_cache_name(self) -> str:
+        """File name of the given model's curves: keyed by all that determines them (config, recipe, versions)."""
         key = json.dumps([self.name, self.given_code, asdict(self.recipe), *package_versions()],
                          sort_keys=True, default=str)
-        path = Path(cache_dir) / f"given-{self.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        history = sandbox.run(self.train_request(None), wall_seconds=train_seconds).meta["history"]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(history))
-        tmp.replace(path)
-        return history
+        return f"given-{self.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
+    def train_given(self, sandbox: Sandbox, train_seconds: float = TRAIN_SECONDS) -> dict[str, list[float]]:
+        """The given model's curves under the recipe, from a sandboxed training run."""
+        run = sandbox.run(self.train_request(None), wall_seconds=train_seconds)
+        validate(run.meta, {"status": str, "history": HISTORY_SCHEMA, "n_params": int}, "training result")
+        return run.meta["history"]
+
+    def given_history(self, sandbox: Sandbox, cache_dir: Path, train_seconds: float = TRAIN_SECONDS
+                      ) -> dict[str, list[float]]:
+        """The given model's curves, trained once per course and kept in ``cache_dir``."""
+        path = Path(cache_dir) / self.given_cache_name()
+        if not path.exists():
+            write_json_atomically(path, self.train_given(sandbox, train_seconds))
+        return json.loads(path.read_text())
 
     def wrong_answers(self) -> dict[str, str]:
         return {"no_fix": self.given_code, **dict(self.mistakes)}
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write then rename, so a run killed midway never leaves half a file behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)
 
 
 def package_versions() -> list[str]:
