@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -106,14 +107,21 @@ def repository_file(service: str, url: str) -> str:
     return urlpath[len(prefix):]
 
 
+def tracked_files() -> set[str]:
+    """The files of the repository (what Binder, JupyterHub and Colab get), not generated ones."""
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return set(out.splitlines())
+
+
 def test_every_launch_link_opens_a_notebook_of_the_repository(book):
     pages = sorted(book.html.rglob("*.html"))
+    tracked = tracked_files()
     checked = {}
     for page in pages:
         for service, url in launch_links(page):
             path = repository_file(service, url)
             # Binder, JupyterHub and Colab all open .ipynb notebooks (not MyST Markdown).
-            assert path.endswith(".ipynb") and (ROOT / path).is_file(), f"{page.name}: {url}"
+            assert path.endswith(".ipynb") and path in tracked, f"{page.relative_to(book.html)}: {url}"
             nbformat.validate(nbformat.read(ROOT / path, as_version=4))
             checked.setdefault(service, []).append(path)
     # Every chapter has a Binder button, and a JupyterHub button exactly when a hub is configured.
@@ -132,6 +140,13 @@ def test_chapter_download_offers_the_executed_notebook(book):
         nb = nbformat.read(book.html / "_sources" / "chapters" / f"{chapter}.ipynb", as_version=4)
         first_code = next(c for c in nb.cells if c.cell_type == "code")
         assert f'%pip install --quiet "{book_urls.load().pip_requirement}"' in first_code.source
+
+
+def test_exercise_pages_offer_a_download_and_no_launch(book):
+    for name in assignments():
+        page = book.html / "exercises" / "student" / f"{name}.html"
+        assert launch_links(page) == [] and "launch-buttons" not in page.read_text()
+        assert f'href="../../_sources/exercises/student/{name}.ipynb"' in page.read_text()
 
 
 def test_exercise_pages_link_to_the_chapters_of_the_same_book(book):
