@@ -41,7 +41,8 @@ class StudentReport:
     max_score: float = 0.0
     parts: dict[str, float] = field(default_factory=dict)
     isolation: str = "bubblewrap"
-    graded_now: bool = False  # False: the stored result for these exact bytes was reused
+    graded_now: bool = False  # recorded in the gradebook by this run
+    judged_now: bool = False  # judged by this run (False: the stored result for these exact bytes was used)
 
 
 def load_course_config(course: Path):
@@ -192,6 +193,7 @@ def grade_submissions(course: Path, assignment: str, submissions: dict[str, dict
                 except Exception as exc:  # the judge failed for this one (not the learner's code): say so
                     report.system_failure = f"{type(exc).__name__}: {exc}"[-2500:]
                 else:
+                    report.judged_now = True
                     store.put(student, to_judge[student], outcome)
                     record(api, assignment, report, outcome, given, store)
                 bar.update()

@@ -199,9 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     parts = sorted({p for r in reports for p in r.parts})
     print_summary(reports, parts)
     write_report(course / "grading_report.csv", reports, parts)
-    regraded = sum(r.graded_now for r in reports)
+    judged = sum(r.judged_now for r in reports)
+    recorded = sum(r.graded_now and not r.judged_now for r in reports)
     print(f"\n{len(reports)} submissions in {time.perf_counter() - started:.0f} s "
-          f"({regraded} graded now, {len(reports) - regraded} unchanged since the last run)")
+          f"({judged} graded now, {recorded} recorded from stored results, "
+          f"{len(reports) - judged - recorded} unchanged since the last run)")
     print(f"feedback: {course / 'feedback'}\ngrades:   {course / 'grades.csv'}\n"
           f"report:   {course / 'grading_report.csv'}")
     failures = [r for r in reports if r.system_failure]

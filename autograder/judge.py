@@ -69,14 +69,19 @@ def judge_notebook(nb: nbformat.NotebookNode, task_name: str, *, sandbox: Sandbo
         return Graded(task.zero_all(f"the solution cell ({task.solution_cell}) is missing from the notebook, so "
                                     f"`{task.function_name}` could not be graded."))
     request, arrays = task.extract_request(source)
+    trainer = task.prestart(sandbox, budget.train_seconds)
     try:
         artifact = sandbox.run(request, arrays, wall_seconds=budget.extract_seconds)
         validate(artifact.meta, task.artifact_schema, "your code's result")
-        graded = task.grade(artifact, sandbox, train_seconds=budget.train_seconds, given_cache=cache_dir)
+        graded = task.grade(artifact, sandbox, train_seconds=budget.train_seconds, given_cache=cache_dir,
+                            trainer=trainer)
     except SandboxError as exc:
         return Graded(task.zero_all(str(exc)))
     except ChannelError as exc:
         return Graded(task.zero_all(f"the result of your code could not be read: {exc}."))
+    finally:
+        if trainer is not None:
+            trainer.close()
     if time.perf_counter() - started > budget.judge_seconds:
         raise JudgeFailure(f"judging {task_name} took longer than {budget.judge_seconds:g} s")
     return graded

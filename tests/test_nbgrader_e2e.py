@@ -325,9 +325,11 @@ def make_course(tmp: Path, extra_config: str = "") -> Path:
     return course
 
 
-def course_grade(course: Path, assignment: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "autograder.instructor", assignment, "--course", str(course)],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+def course_grade(course: Path, assignment: str, *options: str) -> subprocess.CompletedProcess:
+    """``course-grade`` as an instructor runs it; two workers unless ``options`` say otherwise."""
+    options = options or ("--workers", "2")
+    return subprocess.run([sys.executable, "-m", "autograder.instructor", assignment, "--course", str(course),
+                           *options], capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
 def read_report(course: Path) -> dict[str, dict[str, str]]:
@@ -391,7 +393,8 @@ def test_summary_table_and_progress_are_printed(graded):
     proc, _, _ = runs["ex1_add_dropout"]
     assert "student" in proc.stdout and "ex1_structure" in proc.stdout
     assert "reference" in proc.stdout and "5/5" in proc.stdout
-    assert "grading ex1_add_dropout" in proc.stderr  # tqdm's bar
+    assert "grading ex1_add_dropout" in proc.stderr  # tqdm's bar, with its rate and the time left
+    assert re.search(r"\d+/\d+ \[[\d:]+<[\d:]+, +[\d.]+(s/submission|submission/s)\]", proc.stderr)
 
 
 def test_unreadable_and_renamed_notebooks_are_explained_and_kept(graded):
@@ -436,7 +439,11 @@ def test_same_submission_same_grade_and_learner_sees_the_graded_number(graded):
 def test_feedback_shows_the_graders_learning_curves(graded):
     course, _, _, _ = graded
     html = (course / "feedback" / "reference" / "ex1_add_dropout" / "ex1_add_dropout.html").read_text()
-    assert "data:image/png;base64" in html and "the grader&#39;s training run" in html
+    assert "data:image/png;base64" in html
+    nb = nbformat.read(course / "autograded" / "reference" / "ex1_add_dropout" / "ex1_add_dropout.ipynb",
+                       as_version=4)
+    [figure] = [o for o in nb.cells[cell_index(nb, "ex1_validation")].outputs if o.output_type == "display_data"]
+    assert figure.data["text/plain"] == "<learning curves: your model, the given model>"
     assert len(list((course / ".grading_cache").glob("given-ex1_add_dropout-*.json"))) == 1
 
 

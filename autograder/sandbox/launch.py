@@ -55,30 +55,80 @@ class Sandbox:
     def run(self, request: dict, arrays: dict[str, np.ndarray] | None = None, *,
             wall_seconds: float | None = None) -> RunOutcome:
         """Run one request; raise SandboxError (a message for the learner) if no valid result came back."""
+        with self.start(wall_seconds=wall_seconds) as started:
+            return started.finish(request, arrays)
+
+    def start(self, *, wall_seconds: float | None = None, preload: str = "") -> Started:
+        """Start a run now and give it its request later (:meth:`Started.finish`).
+
+        ``preload="keras"`` has the runner import TensorFlow while it waits, so a training
+        run can warm up while the learner's cell is still being extracted elsewhere.
+        """
         limits = self.limits if wall_seconds is None else self.limits.with_wall(wall_seconds)
         if not self.unsandboxed:
             bwrap.check_available()
-        result_r, result_w = os.pipe()
+        return Started(limits, self.unsandboxed, preload)
+
+
+class Started:
+    """One sandboxed run, started and waiting for its request; close it (or use ``with``) when done."""
+
+    def __init__(self, limits: Limits, unsandboxed: bool, preload: str) -> None:
+        self.limits, self._stack = limits, contextlib.ExitStack()
+        self.jail = self._stack.enter_context(CgroupJail(limits))
+        tmp = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="unsandboxed-"))
+        self.result_r, result_w = os.pipe()
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
                "PYTHONDONTWRITEBYTECODE": "1", "COURSE_DATA_DIR": str(bwrap.data_dir())}
-        argv = [sys.executable, "-s", "-B", str(RUNNER), str(result_w), json.dumps(limits.to_dict())]
-        started = time.perf_counter()
-        with CgroupJail(limits) as jail, tempfile.TemporaryDirectory(prefix="unsandboxed-") as tmp:
-            if self.unsandboxed:
-                cmd, cwd = argv, tmp
-                env.update(HOME=tmp)
-            else:
-                cmd, cwd = bwrap.bwrap_command(argv, scratch_bytes=limits.scratch_bytes,
-                                               env={**env, "HOME": bwrap.SCRATCH}), None
-            try:
-                proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, pass_fds=(result_w,), start_new_session=True,
-                                        preexec_fn=jail.join if jail.dirs else None)
-            finally:
-                os.close(result_w)
-            payload, output, timed_out, over_cap = _communicate(proc, encode(request, arrays), result_r, limits)
-            jail.kill_all()
-        seconds = time.perf_counter() - started
+        argv = [sys.executable, "-s", "-B", str(RUNNER), str(result_w), json.dumps(limits.to_dict()), preload]
+        if unsandboxed:
+            cmd, cwd = argv, tmp
+            env.update(HOME=tmp)
+        else:
+            cmd, cwd = bwrap.bwrap_command(argv, scratch_bytes=limits.scratch_bytes,
+                                           env={**env, "HOME": bwrap.SCRATCH}), None
+        self.started = time.perf_counter()
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, pass_fds=(result_w,), start_new_session=True,
+                                         preexec_fn=self.jail.join if self.jail.dirs else None)
+        except BaseException:
+            os.close(self.result_r)
+            self._stack.close()
+            raise
+        finally:
+            os.close(result_w)
+        self._done = False
+
+    def __enter__(self) -> Started:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the run if it still goes, kill whatever it left, free its resources (idempotent)."""
+        if not self._done:
+            self._done = True
+            if self.proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            for f in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError):
+                    f.close()
+            with contextlib.suppress(OSError):
+                os.close(self.result_r)
+        self._stack.close()
+
+    def finish(self, request: dict, arrays: dict[str, np.ndarray] | None = None) -> RunOutcome:
+        """Give the run its request, wait for its one result, and read it (strictly)."""
+        limits = self.limits
+        payload, output, timed_out, over_cap = _communicate(self.proc, encode(request, arrays), self.result_r,
+                                                            limits)
+        self._done = True
+        self.jail.kill_all()
+        seconds = time.perf_counter() - self.started
         tail = output.decode(errors="replace")[-limits.output_bytes:]
         if timed_out:
             raise SandboxError(f"your code did not finish within {limits.wall_seconds:g} s (an infinite loop, or "
@@ -87,7 +137,7 @@ class Sandbox:
             raise SandboxError(f"the result of your code could not be read: it is larger than {limits.result_bytes} "
                                "bytes.")
         if not payload:
-            raise SandboxError(_no_result_message(proc.returncode, tail))
+            raise SandboxError(_no_result_message(self.proc.returncode, tail))
         try:
             meta, out = decode(payload, limits.result_bytes)
         except ChannelError as exc:

@@ -1,6 +1,6 @@
 """The trusted program that starts inside the sandbox and runs the learner's code there.
 
-    python runner.py RESULT_FD LIMITS_JSON  < request payload
+    python runner.py RESULT_FD LIMITS_JSON [keras]  < request payload
 
 It sets its own resource limits, reads the request (see :mod:`channel`) from
 stdin, then does one of two jobs and writes one payload to the result pipe:
@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -146,12 +147,13 @@ def train(request: dict[str, Any]) -> dict[str, Any]:
     if n_params > request["max_params"]:
         raise LearnerError(f"the model has {n_params:,} parameters; this task allows at most "
                            f"{request['max_params']:,} (the given model has far fewer). It was not trained.")
+    started = time.perf_counter()
     try:
         history = fit_from_json(request["model_json"], recipe)
     except Exception as exc:
         raise LearnerError(f"training your model with the grader's settings failed: {type(exc).__name__}: "
                            f"{str(exc)[:300]}") from None
-    return {"history": history, "n_params": n_params}
+    return {"history": history, "n_params": n_params, "fit_seconds": time.perf_counter() - started}
 
 
 def serve(request: dict[str, Any], arrays: dict) -> tuple[dict[str, Any], dict]:
@@ -174,11 +176,18 @@ def serve(request: dict[str, Any], arrays: dict) -> tuple[dict[str, Any], dict]:
 
 def main() -> None:
     result_fd, limits = int(sys.argv[1]), json.loads(sys.argv[2])
+    preload = sys.argv[3] if len(sys.argv) > 3 else ""
     from autograder.sandbox.limits import apply_rlimits
 
     apply_rlimits(limits)  # before anything else: the limits hold for all that follows
     import autograder  # noqa: F401  (quiets TensorFlow, fixes thread counts, before it loads)
     from autograder.sandbox.channel import decode, encode
+
+    if preload == "keras":  # a training run: load TensorFlow while the request is still being prepared
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+
+        import autograder.recipe  # noqa: F401
 
     request, arrays = decode(sys.stdin.buffer.read(), max_bytes=limits["result_bytes"])
     try:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from autograder.sandbox import RunOutcome, Sandbox
+    from autograder.sandbox.launch import Started
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class Exercise(ABC):
     @abstractmethod
     def artifact_schema(self) -> dict:
         """The exact shape of the extraction result's metadata (see sandbox.channel.validate)."""
+
+    def prestart(self, sandbox: Sandbox, train_seconds: float) -> Started | None:
+        """A sandboxed run to start before extraction (it warms up meanwhile), handed to :meth:`grade`."""
+        return None
 
     @abstractmethod
     def grade(self, artifact: RunOutcome, sandbox: Sandbox, **options: Any) -> Graded:

@@ -29,12 +29,14 @@ from autograder.tasks.base import Exercise, Graded, Part
 
 if TYPE_CHECKING:
     from autograder.sandbox import RunOutcome, Sandbox
+    from autograder.sandbox.launch import Started
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "calibration"
 BOUNDS_FILE = CALIBRATION_DIR / "bounds.json"
 MAX_MODEL_JSON_BYTES = 2 * 1024**2
 TRAIN_SECONDS = 600.0  # the grader's training run of one model, in the sandbox
 HISTORY_SCHEMA = {str: [float]}
+TRAINED_SCHEMA = {"status": str, "history": HISTORY_SCHEMA, "n_params": int, "fit_seconds": float}
 
 
 def calibrated_bound(task_name: str) -> float:
@@ -140,8 +142,12 @@ class KerasTask(Exercise):
         return {"mode": "train", "model_json": model_json, "task": self.name, "recipe": recipe,
                 "max_params": self.max_params}
 
+    def prestart(self, sandbox: Sandbox, train_seconds: float) -> Started:
+        """The training run's sandbox, started early: TensorFlow loads while the learner's cell runs."""
+        return sandbox.start(wall_seconds=train_seconds, preload="keras")
+
     def grade(self, artifact: RunOutcome, sandbox: Sandbox, *, train_seconds: float = TRAIN_SECONDS,
-              given_cache: Path | None = None, **_: Any) -> Graded:
+              given_cache: Path | None = None, trainer: Started | None = None, **_: Any) -> Graded:
         from autograder.sandbox import SandboxError
 
         model_json, n_params = artifact.meta["model_json"], artifact.meta["n_params"]
@@ -152,8 +158,11 @@ class KerasTask(Exercise):
             return Graded(self.zero_all(self.too_big(n_params)))
         structure = self.check_structure(model_json)
         try:
-            run = sandbox.run(self.train_request(model_json), wall_seconds=train_seconds)
-            validate(run.meta, {"status": str, "history": HISTORY_SCHEMA, "n_params": int}, "training result")
+            if trainer is not None:
+                run = trainer.finish(self.train_request(model_json))
+            else:
+                run = sandbox.run(self.train_request(model_json), wall_seconds=train_seconds)
+            validate(run.meta, TRAINED_SCHEMA, "training result")
             history = run.meta["history"]
         except SandboxError as exc:
             message = str(exc)
@@ -174,7 +183,7 @@ class KerasTask(Exercise):
     def train_given(self, sandbox: Sandbox, train_seconds: float = TRAIN_SECONDS) -> dict[str, list[float]]:
         """The given model's curves under the recipe, from a sandboxed training run."""
         run = sandbox.run(self.train_request(None), wall_seconds=train_seconds)
-        validate(run.meta, {"status": str, "history": HISTORY_SCHEMA, "n_params": int}, "training result")
+        validate(run.meta, TRAINED_SCHEMA, "training result")
         return run.meta["history"]
 
     def given_history(self, sandbox: Sandbox, cache_dir: Path, train_seconds: float = TRAIN_SECONDS
