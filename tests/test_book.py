@@ -34,7 +34,7 @@ def test_every_chapter_and_exercise_is_in_the_toc():
     files = toc_files()
     assert {f"chapters/{c}" for c in CHAPTERS} <= files
     assert {f"exercises/student/{a}" for a in assignments()} <= files
-    assert len(CHAPTERS) == 5
+    assert len(CHAPTERS) == 6
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
