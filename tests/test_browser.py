@@ -31,11 +31,9 @@ INSTALL = "apt-get install chromium chromium-driver   (Debian/Ubuntu; or run: ba
 
 def system_program(env_var: str, *names: str) -> str:
     """A program of the system's Chromium: fail (never skip) with how to install it when it is missing."""
-    if os.environ.get(env_var):
-        return os.environ[env_var]
-    for name in names:
-        found = shutil.which(name)
-        if found:
+    candidates = [os.environ[env_var]] if os.environ.get(env_var) else [shutil.which(name) for name in names]
+    for found in candidates:
+        if found and os.access(found, os.X_OK):
             return found
     pytest.fail(f"{names[0]} not found (set {env_var} or install it: {INSTALL})", pytrace=False)
 
@@ -135,7 +133,7 @@ def book_pages(html_dir: Path) -> list[str]:
                   and "_sources" not in p.parts)
 
 
-def test_every_page_loads_offline_with_figures_and_typeset_math(book, site, browser):
+def test_every_page_loads_offline_with_figures_and_typeset_math(browser, book, site):
     pages = book_pages(book.html)
     assert {f"chapters/{c}.html" for c in CHAPTERS} | {"index.html", "search.html"} <= set(pages)
     failures = {}
@@ -163,7 +161,7 @@ def test_every_page_loads_offline_with_figures_and_typeset_math(book, site, brow
     assert math_pages >= 4  # chapters 2 to 5 are full of formulas
 
 
-def test_search_finds_dropout_in_the_chapters(site, browser):
+def test_search_finds_dropout_in_the_chapters(browser, site):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -178,7 +176,7 @@ def test_search_finds_dropout_in_the_chapters(site, browser):
     assert {"chapters/03_dropout_theory.html", "chapters/04_dropout_keras.html"} <= hits, links
 
 
-def test_download_button_offers_the_chapter_notebook(site, browser):
+def test_download_button_offers_the_chapter_notebook(browser, site):
     from selenium.webdriver.common.by import By
 
     browser.get(site + "chapters/02_weight_regularization.html")
@@ -216,7 +214,7 @@ def solution_lines(name: str) -> list[str]:
             if len(line.strip()) > 12 and line.strip() not in shown_lines and "END SOLUTION" not in line]
 
 
-def test_exercise_pages_show_no_solution(site, browser):
+def test_exercise_pages_show_no_solution(browser, site):
     for name in assignments():
         state = visit(browser, f"{site}exercises/student/{name}.html")
         text = html.unescape(state["text"])
