@@ -74,3 +74,17 @@ def test_missing_file_is_reported(tmp_path, monkeypatch):
     with pytest.raises(data.DataFileError, match="concrete.csv is missing"):
         data.load_frame("concrete")
     data._read.cache_clear()
+
+
+def test_small_digits_overfitting_task():
+    from autograder.data import load_small_digits
+
+    task = load_small_digits()
+    assert (len(task.y_train), len(task.y_val), len(task.y_test)) == (200, 1057, 540)
+    assert np.bincount(task.y_train_clean.astype(int)).tolist() == [20] * 10  # stratified
+    assert task.n_flipped == 40  # 20 % of the training labels, each to a different class
+    again = load_small_digits()
+    assert np.array_equal(task.y_train, again.y_train) and np.array_equal(task.x_val, again.x_val)
+    clean = load_small_digits(label_noise=0.0)
+    assert clean.n_flipped == 0 and np.array_equal(clean.x_train, task.x_train)
+    assert np.array_equal(clean.y_train_clean, task.y_train_clean)
