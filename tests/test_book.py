@@ -134,6 +134,7 @@ def test_every_launch_link_opens_a_notebook_of_the_repository(book):
 
 
 def test_chapter_download_offers_the_chapter_notebook(book):
+    with_code = 0
     for chapter in CHAPTERS:
         page = (book.html / "chapters" / f"{chapter}.html").read_text()
         assert f'href="../_sources/chapters/{chapter}.ipynb"' in page
@@ -141,8 +142,11 @@ def test_chapter_download_offers_the_chapter_notebook(book):
         # the notebook Binder opens: the same on every build, cached or not
         assert download.read_bytes() == (ROOT / "chapters" / f"{chapter}.ipynb").read_bytes()
         nb = nbformat.read(download, as_version=4)
-        first_code = next(c for c in nb.cells if c.cell_type == "code")
-        assert f'%pip install --quiet "{book_urls.load().pip_requirement}"' in first_code.source
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        if code:  # runs outside a clone: the first cell installs the course package when it is missing
+            assert f'%pip install --quiet "{book_urls.load().pip_requirement}"' in code[0]
+            with_code += 1
+    assert with_code >= 5
 
 
 def test_exercise_pages_offer_a_download_and_no_launch(book):
