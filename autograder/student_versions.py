@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import book_urls
 from autograder.book_urls import book_relative_chapter_links, load
 from autograder.nbgrader_cli import nbgrader
 
@@ -40,7 +41,8 @@ STAMP = ".inputs.sha256"
 def inputs_digest(course_dir: Path = COURSE_DIR) -> str:
     """SHA-256 over everything the student versions are made from."""
     h = hashlib.sha256()
-    files = sorted((course_dir / "source").glob("*/*")) + [course_dir / "nbgrader_config.py", Path(__file__)]
+    generators = [Path(__file__), Path(book_urls.__file__)]  # this module and the link rewriting
+    files = sorted((course_dir / "source").glob("*/*")) + [course_dir / "nbgrader_config.py", *generators]
     for path in files:
         if path.is_file():
             h.update(str(path.relative_to(course_dir.parent)).encode() + b"\0" + path.read_bytes() + b"\0")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import nbformat
@@ -128,3 +131,26 @@ def test_installed_course_package_carries_its_data(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     data_dir, shape = out.stdout.split("\n")[:2]
     assert Path(data_dir) == site / "autograder" / "datasets" and shape == "(145, 60)"
+
+
+def test_the_theme_makes_the_same_launch_links(tmp_path):
+    """With a hub configured, the book's JupyterHub button is the nbgitpuller link documented for instructors."""
+    from jupyter_book.config import get_final_config
+    from sphinx_book_theme.header_buttons.launch import add_launch_buttons
+
+    sphinx_config, _ = get_final_config(user_yaml=ROOT / "_config.yml", sourcedir=ROOT,
+                                        cli_config={"latex_individualpages": False})
+    theme_options = copy.deepcopy(sphinx_config["html_theme_options"])
+    theme_options["launch_buttons"]["jupyterhub_url"] = "https://hub.school.test"
+    urls = dataclasses.replace(book_urls.load(), jupyterhub="https://hub.school.test")
+    org, repo = urls.org_repo
+    page = "chapters/01_overfitting"
+    app = SimpleNamespace(config={"html_theme_options": theme_options},
+                          env=SimpleNamespace(doc2path=lambda name: str(ROOT / f"{name}.md"),
+                                              metadata={page: {"kernelspec": {"name": "python3"}}}))
+    context = {"header_buttons": [], "pagename": page, "sourcename": f"{page}.ipynb",
+               "github_url": "https://github.com", "github_user": org, "github_repo": repo}
+    add_launch_buttons(app, page, "page.html", context, None)
+    (group,) = context["header_buttons"]
+    links = {button["text"]: button["url"] for button in group["buttons"]}
+    assert links == {"Binder": urls.binder_url(f"{page}.ipynb"), "JupyterHub": urls.nbgitpuller_url(f"{page}.ipynb")}
