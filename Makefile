@@ -5,7 +5,7 @@ BIN    := $(CURDIR)/$(VENV)/bin
 # nbgrader and jupyter-book start helper programs (alembic, kernels) that must come from this environment.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install book student-versions notebooks test test-fast lint bench-chapters bench-grading calibrate clean
+.PHONY: install book student-versions notebooks test test-fast lint bench-book bench-chapters bench-grading calibrate clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+
+bench-book: install
+	$(BIN)/python benchmarks/book.py
 
 bench-chapters: install
 	$(BIN)/python benchmarks/chapters.py

@@ -173,5 +173,4 @@ def test_rebuild_with_nothing_changed_executes_nothing(book):
     assert executed == [], executed
     first_run = re.findall(r"(\S+): Executing notebook", first.stdout + first.stderr)
     assert len(first_run) == len(CHAPTERS)
-    # the build part of `make book`'s cached rebuild (target: the whole `make book` in at most 15 s)
-    assert book.second_seconds < 15, f"rebuild with nothing changed took {book.second_seconds:.1f} s"
+    # How long that takes is measured by benchmarks/book.py (target: `make book` in at most 15 s).
