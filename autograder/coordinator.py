@@ -17,7 +17,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,8 +154,15 @@ def record(api, assignment: str, report: StudentReport, outcome: dict[str, Any],
 
 def grade_submissions(course: Path, assignment: str, submissions: dict[str, dict[str, bytes]],
                       reports: dict[str, StudentReport], *, workers: int | None, scheduler: str | None,
-                      force: bool, unsandboxed: bool) -> None:
-    """Judge what has no stored result (on Dask), record what the gradebook lacks (here)."""
+                      force: bool, unsandboxed: bool, prepare_gradebook: Callable[[], None]) -> None:
+    """Judge what has no stored result (on Dask), record what the gradebook lacks (here).
+
+    ``prepare_gradebook`` (nbgrader's side: the assignment, the students) runs in a thread while
+    the cluster starts and the first submissions are judged; recording waits for it.
+    """
+    preparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradebook")
+    prepared = preparing.submit(prepare_gradebook)
+    preparing.shutdown(wait=False)
     api = course_api(course)
     settings = judge_settings(api.config, unsandboxed=unsandboxed)
     store = ResultStore(course, assignment)
@@ -170,6 +178,7 @@ def grade_submissions(course: Path, assignment: str, submissions: dict[str, dict
             to_judge[student] = key
     names = sorted({n for nbs in submissions.values() for n in nbs})
     if not to_judge:
+        prepared.result()
         given = given_curves(course, names, None, settings) if to_record else {}
         for student, outcome in sorted(to_record.items()):
             record(api, assignment, reports[student], outcome, given, store)
@@ -179,9 +188,12 @@ def grade_submissions(course: Path, assignment: str, submissions: dict[str, dict
     from autograder.worker import grade_submission
 
     with dask_client(workers, scheduler) as client:
+        # Spare slots (fewer submissions than worker threads) warm up each training run early.
+        settings = {**settings, "prestart": len(to_judge) < sum(client.nthreads().values())}
         futures = {client.submit(grade_submission, submissions[s], settings, key=f"grade-{assignment}-{s}-{k[:16]}",
                                  retries=2, pure=False): s for s, k in sorted(to_judge.items())}
         given = given_curves(course, names, client, settings)
+        prepared.result()
         for student, outcome in sorted(to_record.items()):
             record(api, assignment, reports[student], outcome, given, store)
         with tqdm(total=len(futures), desc=f"grading {assignment}", unit="submission", file=sys.stderr) as bar:

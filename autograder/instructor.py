@@ -137,15 +137,10 @@ def grade_assignment(course: Path, assignment: str, students: list[str] | None =
     expected = expected_notebooks(course, assignment)
     if not expected:
         raise SystemExit(f"no source notebooks for {assignment!r} in {course / 'source'}")
-    # Make sure the gradebook knows the assignment (idempotent; does not touch submissions).
-    generated = course_api(course).generate_assignment(assignment, force=True, create=True)
-    if not generated.get("success"):
-        raise SystemExit(f"nbgrader could not generate {assignment}:\n{generated.get('log', '')[-3000:]}")
     folders = sorted(p.parent for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir())
     if students:
         folders = [f for f in folders if f.name in set(students)]
-    ensure_students(course, [f.name for f in folders])
-    reports, submissions = {}, {}
+    reports, submissions, empty = {}, {}, []
     for folder in folders:
         report = reports[folder.name] = StudentReport(folder.name,
                                                       isolation="UNSANDBOXED" if unsandboxed else "bubblewrap")
@@ -155,10 +150,22 @@ def grade_assignment(course: Path, assignment: str, students: list[str] | None =
         if notebooks:
             submissions[folder.name] = notebooks
         else:
-            record_zero_submission(course, assignment, report.student)
+            empty.append(folder.name)
+
+    def prepare_gradebook() -> None:
+        """The assignment (idempotent), the students in sorted order, zeros for empty submissions."""
+        generated = course_api(course).generate_assignment(assignment, force=True, create=True)
+        if not generated.get("success"):
+            raise SystemExit(f"nbgrader could not generate {assignment}:\n{generated.get('log', '')[-3000:]}")
+        ensure_students(course, [f.name for f in folders])
+        for student in empty:
+            record_zero_submission(course, assignment, student)
+
     if submissions:
         grade_submissions(course, assignment, submissions, reports, workers=workers, scheduler=scheduler,
-                          force=force, unsandboxed=unsandboxed)
+                          force=force, unsandboxed=unsandboxed, prepare_gradebook=prepare_gradebook)
+    else:
+        prepare_gradebook()
     for report in reports.values():
         collect_scores(course, assignment, report)
     if reports:

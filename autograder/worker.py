@@ -31,7 +31,8 @@ def grade_submission(notebooks: dict[str, bytes], settings: dict[str, Any]) -> d
         if name not in TASKS:
             continue
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
-        graded = judge_notebook(nb, name, sandbox=_sandbox(settings), budget=budget)
+        graded = judge_notebook(nb, name, sandbox=_sandbox(settings), budget=budget,
+                                prestart=bool(settings.get("prestart")))
         out[name] = {"results": [r.to_dict() for r in graded.results], "curves": graded.curves,
                      "notes": graded.notes}
     return out

@@ -5,8 +5,8 @@
 
 1. Per exercise: the *floor* (what grading cannot avoid: a sandboxed interpreter that
    starts TensorFlow and runs the solution cell, plus the grader's one training run of
-   the learner's model), one submission through ``course-grade --workers 1`` (the given
-   model's curve already cached, as it is after a course's first submission), and
+   the learner's model), one submission through ``course-grade`` with its defaults (the
+   given model's curve already cached, as it is after a course's first submission), and
    the ratio.
 2. A class of 20 submissions of exercise 1 (half correct, half wrong): plain
    ``nbgrader autograde`` as it ships (executing each notebook in a kernel, no judge),
@@ -94,7 +94,7 @@ def per_exercise(tmp: Path) -> None:
         if isinstance(task, KerasTask):  # the given model's curve: trained once per course, before the clock
             task.given_history(Sandbox(), course / ".grading_cache")
         submit(course, assignment, "one_student")
-        seconds = timed(grade_assignment, course, assignment, workers=1)
+        seconds = timed(grade_assignment, course, assignment)  # default: one worker per core
         if assignment in TASKS:
             f = floor(assignment)
             print(f"{assignment:28s} {f:7.1f}s {seconds:12.1f}s {seconds / f:6.2f}", flush=True)
