@@ -211,3 +211,13 @@ def test_a_missing_bwrap_is_refused_with_how_to_install_it(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
         check_available.__wrapped__()
+
+
+def test_a_course_environment_under_tmp_is_not_hidden_by_the_sandboxes_tmp():
+    """CI clones into /tmp: the private /tmp must be mounted before the read-only binds, not over them."""
+    from autograder.sandbox.bwrap import bwrap_command
+
+    cmd = bwrap_command(["python"], scratch_bytes=1024**2, env={})
+    tmpfs = cmd.index("/tmp", cmd.index("--tmpfs"))
+    binds = [i for i, arg in enumerate(cmd) if arg == "--ro-bind"]
+    assert binds and tmpfs < min(binds)

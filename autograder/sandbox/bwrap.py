@@ -62,6 +62,11 @@ def bwrap_command(argv: list[str], *, scratch_bytes: int, env: dict[str, str]) -
     """``bwrap ... argv`` with the mounts, namespaces and environment described above."""
     cmd = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
+           # The writable tmpfs first: an environment or package that lives under /tmp (a CI clone)
+           # is then bound on top of it, not hidden by it.
+           "--proc", "/proc", "--dev", "/dev",
+           "--size", str(scratch_bytes), "--tmpfs", "/tmp",
+           "--size", str(scratch_bytes), "--tmpfs", SCRATCH,
            "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
@@ -70,10 +75,7 @@ def bwrap_command(argv: list[str], *, scratch_bytes: int, env: dict[str, str]) -
             cmd += ["--ro-bind", top, top]
     for path in readonly_paths():
         cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--size", str(scratch_bytes), "--tmpfs", "/tmp",
-            "--size", str(scratch_bytes), "--tmpfs", SCRATCH,
-            "--chdir", SCRATCH, "--clearenv"]
+    cmd += ["--chdir", SCRATCH, "--clearenv"]
     for key, value in sorted(env.items()):
         cmd += ["--setenv", key, value]
     return cmd + ["--", *argv]
