@@ -19,7 +19,7 @@ from dataclasses import replace
 import pytest
 
 from autograder.sandbox import Limits, Sandbox, SandboxError, SandboxUnavailable, check_available
-from autograder.sandbox.bwrap import course_package_dir, data_dir
+from autograder.sandbox.bwrap import course_package_dir, data_dir, readonly_paths
 from tests.helpers import ROOT
 
 SANDBOX = Sandbox(Limits(wall_seconds=60))
@@ -59,8 +59,12 @@ found['data'] = os.path.exists({str(data_dir() / 'sonar.csv')!r})
 found['uid'] = os.getuid()
 found['pids'] = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
 """)
-    assert set(found["root"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "proc", "dev", "tmp", "scratch",
-                                  "work", "root", "opt", "home"}
+    # The system's own tops plus the first directory of each read-only bind (wherever the clone is):
+    # never /etc, /home, /var or anything else of the machine.
+    bound_tops = {path.parts[1] for path in readonly_paths()}
+    assert set(found["root"]) <= {"usr", "bin", "sbin", "lib", "lib32", "lib64", "proc", "dev", "tmp",
+                                  "scratch"} | bound_tops
+    assert not {"etc", "var", "srv", "mnt"} & set(found["root"])
     assert found["repo"] == sorted({course_package_dir().name, data_dir().name, ".venv"} & set(found["repo"]))
     assert "exercises" not in found["repo"] and "chapters" not in found["repo"]
     for path in (str(course / "source"), str(course / "nbgrader_config.py"), "/etc/passwd", "/root/.bashrc"):
