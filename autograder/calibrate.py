@@ -1,4 +1,4 @@
-"""Calibrate the validation bound of each Keras exercise.
+"""Calibrate the validation bound of each Keras exercise, and the tolerance of the decision exercise.
 
 For every task: train the reference solution (taken from the nbgrader source
 notebook, so it cannot drift from what instructors release) and typical wrong
@@ -8,6 +8,12 @@ without the asked-for regularization, and fail loudly if they overlap.
 
     python -m autograder.calibrate run ex1_add_dropout --seeds 20   # one task -> calibration/<task>.csv
     python -m autograder.calibrate summarize                        # bounds.json, summary.csv, plot
+    python -m autograder.calibrate choice ex6_choose_by_cv --fold-seeds 8   # -> calibration/<task>.csv
+
+The decision exercise has no bound but a tolerance: the grade accepts any candidate within one
+standard error of the best in the grader's own cross-validation. ``choice`` checks that an honest
+learner whose folds differ from the grader's (another valid stratified assignment) still chooses
+an accepted value: it reruns the whole cross-validation under other fold seeds.
 """
 
 from __future__ import annotations
@@ -83,6 +89,35 @@ def run(task_name: str, seeds: list[int], other_seeds: int = 5) -> Path:
     return out
 
 
+def run_choice(task_name: str, fold_seeds: list[int]) -> Path:
+    """Cross-validate the decision task under other fold assignments; one CSV row per (seed, candidate)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    from autograder.checks.cross_validation import accepted, lowest_mean
+
+    task = get_task(task_name)
+    x, y = task.training_data()
+    grader = task.reference_losses(progress=False)
+    ok = accepted(list(task.candidates), grader)
+    out = CALIBRATION_DIR / f"{task_name}.csv"
+    with out.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["task", "fold_seed", "candidate", "mean_loss", "se", "chosen", "accepted_by_grader"])
+        for seed in fold_seeds:
+            folds = list(StratifiedKFold(task.k, shuffle=True, random_state=seed).split(x, y))
+            started = time.perf_counter()
+            losses = np.array([[task.fit_and_score(c, tr, va) for tr, va in folds] for c in task.candidates])
+            chosen = lowest_mean(list(task.candidates), losses)
+            for c, row in zip(task.candidates, losses, strict=True):
+                writer.writerow([task_name, seed, c, f"{row.mean():.6f}", f"{row.std(ddof=1) / np.sqrt(len(row)):.6f}",
+                                 int(c == chosen), int(c in ok)])
+            fh.flush()
+            print(f"{task_name} fold seed {seed}: chooses {chosen:g} ({'accepted' if chosen in ok else 'REJECTED'}) "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+    return out
+
+
 def summarize(task_names: list[str]) -> dict:
     """Bounds with their margins, a summary table and a plot, from the per-task CSVs."""
     import matplotlib
@@ -154,12 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("task")
     p_run.add_argument("--seeds", type=int, default=20, help="seeds for the reference and the given model")
     p_run.add_argument("--other-seeds", type=int, default=5, help="seeds for the other wrong answers")
+    p_choice = sub.add_parser("choice", help="rerun a decision task's cross-validation under other fold seeds")
+    p_choice.add_argument("task")
+    p_choice.add_argument("--fold-seeds", type=int, default=8)
     p_sum = sub.add_parser("summarize", help="set the bounds from the saved runs")
     p_sum.add_argument("tasks", nargs="*", default=["ex1_add_dropout", "ex2_batch_normalization",
                                                     "ex3_weight_regularization"])
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.task, list(range(args.seeds)), args.other_seeds)
+    elif args.command == "choice":
+        run_choice(args.task, list(range(args.fold_seeds)))
     else:
         print(json.dumps(summarize(args.tasks), indent=1))
     return 0

@@ -26,7 +26,7 @@ from typing import Any
 from tqdm import tqdm
 
 from autograder.resultstore import ResultStore, submission_key
-from autograder.tasks import TASKS, KerasTask
+from autograder.tasks import TASKS, ChoiceTask, KerasTask
 from autograder.tasks.keras_task import write_json_atomically
 
 COURSE_ID = "keras-regularization"
@@ -126,6 +126,31 @@ def given_curves(course: Path, names: list[str], client, settings: dict[str, Any
     return found
 
 
+def course_references(course: Path, names: list[str], client, settings: dict[str, Any]) -> dict[str, list]:
+    """The decision exercises' reference tables, computed once per course (on a worker) and cached.
+
+    Every submission's decision is graded against the same table, so it is made before the
+    submissions are judged and handed to the workers with their settings.
+    """
+    cache = course / ".grading_cache"
+    found, futures = {}, {}
+    for name in names:
+        task = TASKS.get(name)
+        if not isinstance(task, ChoiceTask):
+            continue
+        path = cache / task.reference_cache_name()
+        if path.exists():
+            found[name] = json.loads(path.read_text())
+        else:
+            from autograder.worker import compute_reference
+
+            futures[name] = client.submit(compute_reference, name, settings, key=f"reference-{path.stem}", retries=2)
+    for name, future in futures.items():
+        found[name] = future.result()
+        write_json_atomically(cache / TASKS[name].reference_cache_name(), found[name])
+    return found
+
+
 def record(api, assignment: str, report: StudentReport, outcome: dict[str, Any], given: dict[str, dict],
            store: ResultStore) -> None:
     """Write one submission's verdicts to the gradebook with nbgrader's own autograde (this process only)."""
@@ -189,7 +214,8 @@ def grade_submissions(course: Path, assignment: str, submissions: dict[str, dict
 
     with dask_client(workers, scheduler) as client:
         # Spare slots (fewer submissions than worker threads) warm up each training run early.
-        settings = {**settings, "prestart": len(to_judge) < sum(client.nthreads().values())}
+        settings = {**settings, "prestart": len(to_judge) < sum(client.nthreads().values()),
+                    "references": course_references(course, names, client, settings)}
         futures = {client.submit(grade_submission, submissions[s], settings, key=f"grade-{assignment}-{s}-{k[:16]}",
                                  retries=2, pure=False): s for s, k in sorted(to_judge.items())}
         given = given_curves(course, names, client, settings)

@@ -58,16 +58,19 @@ def solution_source(nb: nbformat.NotebookNode, grade_id: str) -> str | None:
 
 
 def judge_notebook(nb: nbformat.NotebookNode, task_name: str, *, sandbox: Sandbox | None = None,
-                   budget: Budget = Budget(), cache_dir: Path | None = None, prestart: bool = True) -> Graded:
+                   budget: Budget = Budget(), cache_dir: Path | None = None, prestart: bool = True,
+                   reference: list[list[float]] | None = None) -> Graded:
     """Every autograded part of ``task_name``, scored from the notebook's solution cell.
 
     ``prestart`` starts the training sandbox before the extraction, so TensorFlow loads on a
     spare core meanwhile: it halves a lone submission's wait, and gains nothing (but costs
     nothing either) when every core already grades a submission, so a class turns it off.
+    ``reference`` is a decision exercise's reference table when the caller has it already
+    (a class computes it once); otherwise it comes from ``cache_dir`` or a sandboxed run.
     """
     task = get_task(task_name)
     sandbox = sandbox or Sandbox()
-    budget.check_fits(needs_training=hasattr(task, "recipe"))
+    budget.check_fits(needs_training=hasattr(task, "recipe") or hasattr(task, "reference"))
     started = time.perf_counter()
     source = solution_source(nb, task.solution_cell)
     if source is None:
@@ -75,15 +78,22 @@ def judge_notebook(nb: nbformat.NotebookNode, task_name: str, *, sandbox: Sandbo
                                     f"`{task.function_name}` could not be graded."))
     request, arrays = task.extract_request(source)
     trainer = task.prestart(sandbox, budget.train_seconds) if prestart else None
+    options = {"train_seconds": budget.train_seconds, "given_cache": cache_dir, "reference": reference,
+               "cells": {grade_id: solution_source(nb, grade_id) for grade_id in getattr(task, "also_reads", ())}}
     try:
-        artifact = sandbox.run(request, arrays, wall_seconds=budget.extract_seconds)
-        validate(artifact.meta, task.artifact_schema, "your code's result")
-        graded = task.grade(artifact, sandbox, train_seconds=budget.train_seconds, given_cache=cache_dir,
-                            trainer=trainer)
-    except SandboxError as exc:
-        return Graded(task.zero_all(str(exc)))
-    except ChannelError as exc:
-        return Graded(task.zero_all(f"the result of your code could not be read: {exc}."))
+        try:
+            artifact = sandbox.run(request, arrays, wall_seconds=budget.extract_seconds)
+            validate(artifact.meta, task.artifact_schema, "your code's result")
+        except SandboxError as exc:
+            return task.extraction_failed(str(exc), sandbox, **options)
+        except ChannelError as exc:
+            return task.extraction_failed(f"the result of your code could not be read: {exc}.", sandbox, **options)
+        try:
+            graded = task.grade(artifact, sandbox, trainer=trainer, **options)
+        except SandboxError as exc:
+            return Graded(task.zero_all(str(exc)))
+        except ChannelError as exc:
+            return Graded(task.zero_all(f"the result of your code could not be read: {exc}."))
     finally:
         if trainer is not None:
             trainer.close()

@@ -32,7 +32,8 @@ def grade_submission(notebooks: dict[str, bytes], settings: dict[str, Any]) -> d
             continue
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         graded = judge_notebook(nb, name, sandbox=_sandbox(settings), budget=budget,
-                                prestart=bool(settings.get("prestart")))
+                                prestart=bool(settings.get("prestart")),
+                                reference=settings.get("references", {}).get(name))
         out[name] = {"results": [r.to_dict() for r in graded.results], "curves": graded.curves,
                      "notes": graded.notes}
     return out
@@ -41,6 +42,11 @@ def grade_submission(notebooks: dict[str, bytes], settings: dict[str, Any]) -> d
 def train_given(task_name: str, settings: dict[str, Any]) -> dict[str, list[float]]:
     """The given model's learning curves for the feedback (once per course, whoever the student)."""
     return get_task(task_name).train_given(_sandbox(settings), Budget(**settings["budget"]).train_seconds)
+
+
+def compute_reference(task_name: str, settings: dict[str, Any]) -> list[list[float]]:
+    """A decision exercise's reference cross-validation (once per course, whoever the student)."""
+    return get_task(task_name).compute_reference(_sandbox(settings), Budget(**settings["budget"]).train_seconds)
 
 
 def graded_from_data(data: dict[str, Any]) -> Graded:

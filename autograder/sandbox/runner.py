@@ -10,6 +10,8 @@ stdin, then does one of two jobs and writes one payload to the result pipe:
     exercise, the JSON config of the model ``build_model(*args)`` returns; for a
     function exercise, the raw outputs of the function on the inputs the judge
     chose (or each call's exception type and message). No check runs here.
+``reference``
+    A decision exercise's own cross-validation, by trusted code only.
 ``train``
     Rebuild a model from its JSON config and train it with the grader's recipe
     (:mod:`autograder.recipe`). No learner code runs in this process: it gets a
@@ -48,8 +50,8 @@ class LearnerError(Exception):
     """The learner's code did not yield an artifact; the message is for the learner."""
 
 
-def run_solution(source: str, function_name: str, namespace: dict[str, Any]) -> Any:
-    """Execute the solution cell in ``namespace``; return the function it defines."""
+def run_solution(source: str, function_name: str | None, namespace: dict[str, Any]) -> Any:
+    """Execute the solution cell in ``namespace``; return the function it defines (``None``: no check)."""
     try:
         exec(compile(_strip_magics(source), CELL_FILENAME, "exec"), namespace)
     except NotImplementedError:
@@ -57,6 +59,8 @@ def run_solution(source: str, function_name: str, namespace: dict[str, Any]) -> 
                            "code.") from None
     except BaseException as exc:  # SystemExit too: the learner's code must not end the run silently
         raise LearnerError("running your solution cell failed: " + learner_traceback(exc)) from None
+    if function_name is None:
+        return None
     fn = namespace.get(function_name)
     if not callable(fn):
         raise LearnerError(f"your solution cell does not define a function named `{function_name}`.")
@@ -156,12 +160,31 @@ def train(request: dict[str, Any]) -> dict[str, Any]:
     return {"history": history, "n_params": n_params, "fit_seconds": time.perf_counter() - started}
 
 
+def reference(request: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+    """A decision exercise's own cross-validation table (trusted code only, no learner code)."""
+    from autograder.tasks import get_task
+
+    task = get_task(request["task"])
+    return {"candidates": [float(c) for c in task.candidates]}, {"losses": task.reference_losses()}
+
+
 def serve(request: dict[str, Any], arrays: dict) -> tuple[dict[str, Any], dict]:
     """Carry out one request. The functions used after the learner's code runs are bound first, so
     replacing this module's globals from a solution cell does not redirect them."""
     if request["mode"] == "train":
         return train(request), {}
+    if request["mode"] == "reference":
+        return reference(request)
     extract, calls = extract_model, run_calls
+    if request["kind"] == "cv":
+        import numpy as np
+
+        from autograder.checks.cross_validation import run_plan
+
+        namespace = {"__name__": "__submission__", "np": np, "numpy": np}
+        run_solution(request["source"], None, namespace)
+        record, outputs = run_plan(namespace, request["calls"], arrays)
+        return {"calls": record}, outputs
     namespace = keras_namespace() if request["kind"] == "keras_model" else {"__name__": "__submission__"}
     if request["kind"] != "keras_model":
         import numpy as np

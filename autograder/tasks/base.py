@@ -91,6 +91,13 @@ class Exercise(ABC):
     def grade(self, artifact: RunOutcome, sandbox: Sandbox, **options: Any) -> Graded:
         """Every part's result from a validated artifact (decisions here, outside the sandbox)."""
 
+    def extraction_failed(self, message: str, sandbox: Sandbox, **options: Any) -> Graded:
+        """The verdict when the solution cell gave no artifact: zero for every part, with the reason.
+
+        An exercise with a part that does not depend on that cell overrides this to grade it anyway.
+        """
+        return Graded(self.zero_all(message))
+
     @abstractmethod
     def wrong_answers(self) -> dict[str, str]:
         """Typical mistakes as solution-cell code, by name."""
