@@ -162,6 +162,22 @@ main.run_calls = lambda fn, calls, arrays: ({c['name']: {'raised': 'ValueError',
 """)
 
 
+def patches_choice_checks(course: Path) -> str:
+    """Exercise 6: read the held-out images, make every decision acceptable, overwrite the cached
+    reference table (with a table where the submitted 0.1 is best)."""
+    return _try(f"""
+import pathlib
+from autograder.data import load_small_digits
+import autograder.checks.cross_validation as c
+import autograder.tasks.choice_task as ct
+held_out = load_small_digits().x_test
+c.accepted = lambda candidates, losses: {{float(x): (0.0, 0.0) for x in candidates}}
+ct.ChoiceTask.grade_decision = lambda self, *a, **k: None
+for path in pathlib.Path({str(course / '.grading_cache')!r}).glob('reference-*.json'):
+    path.write_text('[[9, 9, 9, 9, 9], [9, 9, 9, 9, 9], [9, 9, 9, 9, 9], [9, 9, 9, 9, 9], [0, 0, 0, 0, 0]]')
+""")
+
+
 REUSED_LAYER = """
 def build_model(n_features):
     inputs = keras.Input(shape=(n_features,))

@@ -199,3 +199,58 @@ except OSError:
     assert results["ex6_decision"].points == 0
     assert {g: r.points for g, r in results.items() if g in FUNCTION_PARTS} == dict.fromkeys(FUNCTION_PARTS, 1)
     assert (cache_file.read_bytes() if cache_file.exists() else None) == before
+
+
+# ----- the learner's side: the notebook run top to bottom in a real kernel -----------------------------
+
+def learner_notebook(solution: str | None = None):
+    """The notebook as a learner has it once the cells are typed in: solutions present, hidden tests gone."""
+    import nbformat
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    if solution is not None:
+        nb = with_solution(nb, EX6.solution_cell, solution)
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    return nb
+
+
+def execute(nb, cwd):
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def stream(nb, grade_id: str) -> str:
+    from tests.helpers import cell_index
+
+    return "".join(o.get("text", "") for o in nb.cells[cell_index(nb, grade_id)].outputs if o.output_type == "stream")
+
+
+@pytest.mark.slow
+def test_a_learner_sees_every_self_check_pass_and_the_graders_own_numbers(judged, tmp_path):
+    import json
+    import re
+
+    judged()  # the grader's reference table, in the module's cache
+    [cache] = judged.cache.glob("reference-*.json")
+    grader_means = np.asarray(json.loads(cache.read_text())).mean(axis=1)
+    nb = execute(learner_notebook(), tmp_path)
+    for part in FUNCTION_PARTS:
+        assert "Error" not in stream(nb, part)
+    assert "CHOSEN_L2 = 0.01 is what your cross-validation chose." in stream(nb, "ex6_decision")
+    printed = stream(nb, "ex6_run")
+    learner_means = [float(m) for m in re.findall(r"^\s*[\d.e+-]+\s+(\d+\.\d{3})\s+\d+\.\d{3}$", printed, re.M)]
+    assert learner_means == [round(m, 3) for m in grader_means], printed
+    figures = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+               if o.output_type == "display_data" and "image/png" in o.data]
+    assert figures, "the cross-validation plot is missing"
+
+
+@pytest.mark.slow
+def test_a_learners_mistake_fails_its_visible_check_with_the_reason(tmp_path):
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError, match="a class's count differs by more than 1"):
+        execute(learner_notebook(EX6.wrong_answers()["unstratified"]), tmp_path)

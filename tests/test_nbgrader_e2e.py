@@ -28,16 +28,18 @@ import pytest
 
 from autograder.judge import solution_source
 from autograder.nbgrader_cli import nbgrader
-from autograder.tasks import EX1, EX3, EX4
+from autograder.tasks import EX1, EX3, EX4, EX6
 from tests import attacks
 from tests.helpers import ROOT, SOURCE, cell_index, with_solution
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENTS = ["ex1_add_dropout", "ex2_batch_normalization", "ex3_weight_regularization",
-               "ex4_numpy_dropout", "ex5_explain"]
+               "ex4_numpy_dropout", "ex5_explain", "ex6_choose_by_cv"]
 SOLUTION_CELL = {"ex1_add_dropout": "ex1_build_model", "ex2_batch_normalization": "ex2_build_model",
-                 "ex3_weight_regularization": "ex3_build_model", "ex4_numpy_dropout": "ex4_dropout_forward"}
+                 "ex3_weight_regularization": "ex3_build_model", "ex4_numpy_dropout": "ex4_dropout_forward",
+                 "ex6_choose_by_cv": "ex6_cv_code"}
+MANUAL = {"ex5_a1", "ex5_a2", "ex5_a3", "ex6_justification"}  # graded by hand: 0 until the instructor does
 
 GIVEN_EX1 = EX1.given_code
 
@@ -184,6 +186,11 @@ def solved(course: Path, assignment: str, code: str | None = None) -> nbformat.N
     return with_solution(release_nb(course, assignment), SOLUTION_CELL[assignment], code or reference_code(assignment))
 
 
+def decided(nb: nbformat.NotebookNode, value: str) -> nbformat.NotebookNode:
+    """Exercise 6 with its decision cell filled in."""
+    return with_solution(nb, EX6.decision_cell, f"CHOSEN_L2 = {value}")
+
+
 def honest_ex4_score(code: str) -> dict[str, float]:
     """What a dropout_forward earns on its own, graded here in the test process (trusted test code)."""
     from autograder.checks import dropout_numpy
@@ -220,14 +227,20 @@ def add_attacks(course: Path, add, port: int) -> None:
     add(a4, "attack_exhausts_disk", full4, solved(course, a4, attacks.exhausts_disk() + ref4))
     add(a4, "attack_forges_record", honest_ex4_score(attacks.HONEST_RETURN_X),
         solved(course, a4, attacks.forges_record() + attacks.HONEST_RETURN_X))
+    a6 = "ex6_choose_by_cv"
+    full6 = {**dict.fromkeys(["ex6_folds_partition", "ex6_folds_stratified", "ex6_cv_loop", "ex6_choose"], 1),
+             "ex6_decision": 0, "ex6_justification": 0}
+    add(a6, "attack_peeks_and_patches_checks", full6,
+        decided(solved(course, a6, reference_code(a6) + attacks.patches_choice_checks(course)), "0.1"))
     # The canaries: blank submissions graded after every attack (names sort last).
     add(a1, "zz_canary", z1, release_nb(course, a1))
     add(a4, "zz_canary", dict.fromkeys(EX4.grade_ids, 0), release_nb(course, a4))
+    add(a6, "zz_canary", dict.fromkeys(full6, 0), release_nb(course, a6))
 
 
 def build_corpus(course: Path, port: int) -> dict[str, dict[str, dict[str, float]]]:
     """Place every submission; return the exact per-part scores each must get."""
-    a1, a2, a3, a4, a5 = ASSIGNMENTS
+    a1, a2, a3, a4, a5, a6 = ASSIGNMENTS
     z1 = {"ex1_structure": 0, "ex1_validation": 0}
     full1 = {"ex1_structure": 3, "ex1_validation": 2}
     expected: dict[str, dict[str, dict[str, float]]] = {a: {} for a in ASSIGNMENTS}
@@ -309,6 +322,18 @@ def build_corpus(course: Path, port: int) -> dict[str, dict[str, dict[str, float
         answered.cells[cell_index(answered, gid)].source = "The validation loss rises while training loss falls."
     add(a5, "reference", {"ex5_a1": 0, "ex5_a2": 0, "ex5_a3": 0}, answered)
     add(a5, "untouched", {"ex5_a1": 0, "ex5_a2": 0, "ex5_a3": 0}, release_nb(course, a5))
+    # ----- exercise 6: the code (4 points), the decision (2), the justification (by hand)
+    parts6 = {**dict.fromkeys(["ex6_folds_partition", "ex6_folds_stratified", "ex6_cv_loop", "ex6_choose"], 1),
+              "ex6_decision": 2, "ex6_justification": 0}
+    add(a6, "reference", parts6, decided(solved(course, a6), "0.01"))
+    add(a6, "untouched", dict.fromkeys(parts6, 0), release_nb(course, a6))
+    add(a6, "wrong_unstratified", {**parts6, "ex6_folds_stratified": 0},
+        decided(solved(course, a6, EX6.wrong_answers()["unstratified"]), "0.01"))
+    add(a6, "wrong_decision", {**parts6, "ex6_decision": 0}, decided(solved(course, a6), "0.001"))
+    add(a6, "decision_without_code", {**dict.fromkeys(parts6, 0), "ex6_decision": 2},
+        decided(release_nb(course, a6), "1e-2"))
+    add(a6, "hostile_decision_computed", {**parts6, "ex6_decision": 0},
+        with_solution(solved(course, a6), EX6.decision_cell, "CHOSEN_L2 = choose(list(task.candidates), losses)"))
     add_attacks(course, add, port)
     return expected
 
@@ -463,8 +488,9 @@ def test_attacks_leave_files_grades_and_processes_untouched(graded):
                 if assignment == "ex5_explain":
                     continue
                 submission = gb.find_submission(assignment, student)
-                got = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades}
-                assert got == parts, (assignment, student)
+                got = {g.name: float(g.score) for nb in submission.notebooks for g in nb.grades
+                       if g.name not in MANUAL}
+                assert got == {k: v for k, v in parts.items() if k not in MANUAL}, (assignment, student)
 
 
 def test_every_row_says_how_it_was_isolated(graded):
