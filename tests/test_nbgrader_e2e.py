@@ -231,7 +231,7 @@ def add_attacks(course: Path, add, port: int) -> None:
     full6 = {**dict.fromkeys(["ex6_folds_partition", "ex6_folds_stratified", "ex6_cv_loop", "ex6_choose"], 1),
              "ex6_decision": 0, "ex6_justification": 0}
     add(a6, "attack_peeks_and_patches_checks", full6,
-        decided(solved(course, a6, reference_code(a6) + attacks.patches_choice_checks(course)), "0.1"))
+        decided(solved(course, a6, reference_code(a6) + "\n" + attacks.patches_choice_checks(course)), "0.1"))
     # The canaries: blank submissions graded after every attack (names sort last).
     add(a1, "zz_canary", z1, release_nb(course, a1))
     add(a4, "zz_canary", dict.fromkeys(EX4.grade_ids, 0), release_nb(course, a4))
