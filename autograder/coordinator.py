@@ -105,25 +105,33 @@ def ensure_students(course: Path, students: list[str]) -> None:
             gb.update_or_create_student(student)
 
 
-def given_curves(course: Path, names: list[str], client, settings: dict[str, Any]) -> dict[str, dict]:
-    """The given models' curves for the feedback, trained once per course (on a worker) and cached."""
+def _once_per_course(course: Path, wanted: dict[str, tuple[str, Callable]], client,
+                     settings: dict[str, Any]) -> dict[str, Any]:
+    """Facts every submission of a task shares, computed once per course on a worker and cached.
+
+    ``wanted`` maps a task name to its cache file name and the worker function that makes the
+    fact (``fn(task_name, settings)``). Without a client, only what is cached already is returned.
+    """
     cache = course / ".grading_cache"
     found, futures = {}, {}
-    for name in names:
-        task = TASKS.get(name)
-        if not isinstance(task, KerasTask):
-            continue
-        path = cache / task.given_cache_name()
+    for name, (file_name, make) in wanted.items():
+        path = cache / file_name
         if path.exists():
             found[name] = json.loads(path.read_text())
         elif client is not None:
-            from autograder.worker import train_given
-
-            futures[name] = client.submit(train_given, name, settings, key=f"given-{path.stem}", retries=2)
+            futures[name] = client.submit(make, name, settings, key=path.stem, retries=2)
     for name, future in futures.items():
         found[name] = future.result()
-        write_json_atomically(cache / TASKS[name].given_cache_name(), found[name])
+        write_json_atomically(cache / wanted[name][0], found[name])
     return found
+
+
+def given_curves(course: Path, names: list[str], client, settings: dict[str, Any]) -> dict[str, dict]:
+    """The given models' curves for the feedback, trained once per course (on a worker) and cached."""
+    from autograder.worker import train_given
+
+    wanted = {n: (TASKS[n].given_cache_name(), train_given) for n in names if isinstance(TASKS.get(n), KerasTask)}
+    return _once_per_course(course, wanted, client, settings)
 
 
 def course_references(course: Path, names: list[str], client, settings: dict[str, Any]) -> dict[str, list]:
@@ -132,23 +140,11 @@ def course_references(course: Path, names: list[str], client, settings: dict[str
     Every submission's decision is graded against the same table, so it is made before the
     submissions are judged and handed to the workers with their settings.
     """
-    cache = course / ".grading_cache"
-    found, futures = {}, {}
-    for name in names:
-        task = TASKS.get(name)
-        if not isinstance(task, ChoiceTask):
-            continue
-        path = cache / task.reference_cache_name()
-        if path.exists():
-            found[name] = json.loads(path.read_text())
-        else:
-            from autograder.worker import compute_reference
+    from autograder.worker import compute_reference
 
-            futures[name] = client.submit(compute_reference, name, settings, key=f"reference-{path.stem}", retries=2)
-    for name, future in futures.items():
-        found[name] = future.result()
-        write_json_atomically(cache / TASKS[name].reference_cache_name(), found[name])
-    return found
+    wanted = {n: (TASKS[n].reference_cache_name(), compute_reference) for n in names
+              if isinstance(TASKS.get(n), ChoiceTask)}
+    return _once_per_course(course, wanted, client, settings)
 
 
 def record(api, assignment: str, report: StudentReport, outcome: dict[str, Any], given: dict[str, dict],

@@ -7,7 +7,7 @@ folder are never touched by a book build.
     python -m autograder.student_versions            # writes exercises/student/*.ipynb
     python -m autograder.student_versions --force    # even if no source changed
 
-nbgrader takes about 20 s for the five exercises, so the student versions are made again only when
+nbgrader takes about 15–20 s for the six exercises, so the student versions are made again only when
 an input changed: a source notebook, the nbgrader configuration or this generator (their SHA-256 is
 kept in ``exercises/student/.inputs.sha256``).
 In the book's copies the links to the published chapters become relative links to the chapters

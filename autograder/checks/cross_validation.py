@@ -202,20 +202,29 @@ def folds_problems(folds: list[tuple[np.ndarray, np.ndarray]], n_rows: int, k: i
     return problems
 
 
-def check_folds_partition(record: dict, outputs: dict, arrays: dict, calls: list[dict], grade_id: str,
-                          points: float) -> CheckResult:
-    problems = []
+def _fold_calls(record: dict, outputs: dict, arrays: dict, calls: list[dict], problems: list[str]):
+    """Each planned make_folds call whose folds came back: ``(call, what, folds, n_rows)``.
+
+    A call that raised (or returned nothing) adds its reason to ``problems`` instead.
+    """
     for call in calls:
         if call["function"] != "make_folds":
             continue
-        name = call["name"]
-        what = f"make_folds(y of {len(arrays[call['labels']])} rows, k={call['k']}, seed={call['seed']})"
-        failure = _failure(record, name, what)
+        n_rows = len(arrays[call["labels"]])
+        what = f"make_folds(y of {n_rows} rows, k={call['k']}, seed={call['seed']})"
+        failure = _failure(record, call["name"], what)
         if failure:
             problems.append(failure)
             continue
-        problems += folds_problems(_folds(record, outputs, name), len(arrays[call["labels"]]), call["k"], what)
-        if record[name].get("input_modified"):
+        yield call, what, _folds(record, outputs, call["name"]), n_rows
+
+
+def check_folds_partition(record: dict, outputs: dict, arrays: dict, calls: list[dict], grade_id: str,
+                          points: float) -> CheckResult:
+    problems: list[str] = []
+    for call, what, folds, n_rows in _fold_calls(record, outputs, arrays, calls, problems):
+        problems += folds_problems(folds, n_rows, call["k"], what)
+        if record[call["name"]].get("input_modified"):
             problems.append(f"{what} changed the labels it was given")
     if not problems and "folds_course_again" in record:
         first, again = _folds(record, outputs, "folds_course"), _folds(record, outputs, "folds_course_again")
@@ -243,20 +252,13 @@ def stratification_problems(folds: list[tuple[np.ndarray, np.ndarray]], y: np.nd
 
 def check_folds_stratified(record: dict, outputs: dict, arrays: dict, calls: list[dict], grade_id: str,
                            points: float) -> CheckResult:
-    problems = []
-    for call in calls:
-        if call["function"] != "make_folds" or call["name"] == "folds_course_again":
+    problems: list[str] = []
+    for call, what, folds, n_rows in _fold_calls(record, outputs, arrays, calls, problems):
+        if call["name"] == "folds_course_again":  # the repeat only checks the seed (partition part)
             continue
-        name, y = call["name"], arrays[call["labels"]]
-        what = f"make_folds(y of {len(y)} rows, k={call['k']}, seed={call['seed']})"
-        failure = _failure(record, name, what)
-        if failure:
-            problems.append(failure)
-            continue
-        folds = _folds(record, outputs, name)
-        partition = folds_problems(folds, len(y), call["k"], what)
+        partition = folds_problems(folds, n_rows, call["k"], what)
         problems += ([f"{what}: not a valid set of folds (see the partition check)"] if partition
-                     else stratification_problems(folds, y, what)[:3])
+                     else stratification_problems(folds, arrays[call["labels"]], what)[:3])
     return CheckResult.all_or_nothing(grade_id, points, problems,
                                       "PASSED: every class keeps its share in every validation part.")
 
